@@ -1,0 +1,227 @@
+/**
+ * Actions are the durable state machine's rows. Two rules keep several instances honest: every
+ * move is a compare-and-set on (status, version), and claiming work is one statement that skips
+ * rows another instance holds.
+ */
+import type { Selectable, Updateable } from 'kysely';
+import type { ActionRow, ActionsRepo, TransitionsRepo } from '../../../core/ports/storage.js';
+import { GatehouseError } from '../../../core/errors.js';
+import type { ActionsTable } from '../schema.js';
+import { fromJson, fromJsonOrNull, int, invalid, num, positiveLimit, toJson, toJsonOrNull, ts } from '../values.js';
+import type { RepoContext } from './context.js';
+
+const toAction = (r: Selectable<ActionsTable>): ActionRow => ({
+  id: r.id,
+  agentId: r.agent_id,
+  connector: r.connector,
+  object: r.object,
+  operation: r.operation,
+  status: r.status,
+  idempotencyKey: r.idempotency_key,
+  request: fromJson(r.request),
+  decision: fromJsonOrNull(r.decision),
+  result: fromJsonOrNull(r.result),
+  error: fromJsonOrNull(r.error),
+  changesetId: r.changeset_id,
+  approvalId: r.approval_id,
+  parentActionId: r.parent_action_id,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+  version: num(r.version),
+});
+
+const asList = (s: string | readonly string[]): readonly string[] => (typeof s === 'string' ? [s] : s);
+
+export function actionsRepo(ctx: RepoContext): ActionsRepo {
+  const { db } = ctx;
+
+  const findByIdempotencyKey = async (agentId: string, key: string) => {
+    const r = await db
+      .selectFrom('actions')
+      .selectAll()
+      .where('agent_id', '=', agentId)
+      .where('idempotency_key', '=', key)
+      .executeTakeFirst();
+    return r && toAction(r);
+  };
+
+  return {
+    async insert(row) {
+      const values: Selectable<ActionsTable> = {
+        id: row.id,
+        agent_id: row.agentId,
+        connector: row.connector,
+        object: row.object,
+        operation: row.operation,
+        status: row.status,
+        idempotency_key: row.idempotencyKey ?? null,
+        request: toJson(row.request, 'request'),
+        decision: toJsonOrNull(row.decision, 'decision'),
+        result: toJsonOrNull(row.result, 'result'),
+        error: toJsonOrNull(row.error, 'error'),
+        changeset_id: row.changesetId ?? null,
+        approval_id: row.approvalId ?? null,
+        parent_action_id: row.parentActionId ?? null,
+        created_at: ts(row.createdAt, 'createdAt'),
+        updated_at: ts(row.updatedAt ?? row.createdAt, 'updatedAt'),
+        version: int(row.version ?? 1, 'version'),
+      };
+      if (values.idempotency_key === null) {
+        await db.insertInto('actions').values(values).execute();
+        return { inserted: true, row: toAction(values) };
+      }
+      // DO NOTHING (not an error) so a duplicate does not abort the caller's PostgreSQL transaction.
+      const inserted = await db
+        .insertInto('actions')
+        .values(values)
+        .onConflict((oc) => oc.columns(['agent_id', 'idempotency_key']).doNothing())
+        .returning('id')
+        .executeTakeFirst();
+      if (inserted) return { inserted: true, row: toAction(values) };
+      const existing = await findByIdempotencyKey(values.agent_id, values.idempotency_key);
+      // Unreachable unless the row vanished between the two statements (actions are never deleted).
+      if (!existing) throw new GatehouseError('conflict', 'idempotency key conflict, but no action holds the key');
+      return { inserted: false, existing };
+    },
+
+    async get(id) {
+      const r = await db.selectFrom('actions').selectAll().where('id', '=', id).executeTakeFirst();
+      return r && toAction(r);
+    },
+
+    findByIdempotencyKey,
+
+    async update(id, patch, expect) {
+      const set: Updateable<ActionsTable> = { updated_at: ts(patch.updatedAt, 'updatedAt') };
+      if (patch.status !== undefined) set.status = patch.status;
+      if (patch.decision !== undefined) set.decision = toJsonOrNull(patch.decision, 'decision');
+      if (patch.result !== undefined) set.result = toJsonOrNull(patch.result, 'result');
+      if (patch.error !== undefined) set.error = toJsonOrNull(patch.error, 'error');
+      if (patch.changesetId !== undefined) set.changeset_id = patch.changesetId;
+      if (patch.approvalId !== undefined) set.approval_id = patch.approvalId;
+      let q = db
+        .updateTable('actions')
+        .set(set)
+        .set((eb) => ({ version: eb('version', '+', 1) }))
+        .where('id', '=', id);
+      if (expect.status !== undefined) {
+        const statuses = asList(expect.status);
+        if (statuses.length === 0) return undefined;
+        q = q.where('status', 'in', statuses);
+      }
+      if (expect.version !== undefined) q = q.where('version', '=', expect.version);
+      const r = await q.returningAll().executeTakeFirst();
+      return r && toAction(r);
+    },
+
+    async list(filter = {}) {
+      const desc = (filter.order ?? 'desc') === 'desc';
+      let q = db.selectFrom('actions').selectAll();
+      if (filter.agentId !== undefined) q = q.where('agent_id', '=', filter.agentId);
+      if (filter.statuses !== undefined) {
+        if (filter.statuses.length === 0) return [];
+        q = q.where('status', 'in', filter.statuses);
+      }
+      if (filter.since !== undefined) q = q.where('created_at', '>=', ts(filter.since, 'since'));
+      if (filter.before !== undefined) q = q.where('created_at', '<', ts(filter.before, 'before'));
+      if (filter.afterId !== undefined) {
+        const cursor = await db
+          .selectFrom('actions')
+          .select(['created_at', 'id'])
+          .where('id', '=', filter.afterId)
+          .executeTakeFirst();
+        if (!cursor) throw invalid(`afterId ${filter.afterId} is not a known action`, { field: 'afterId' });
+        const op = desc ? '<' : '>';
+        q = q.where((eb) =>
+          eb.or([
+            eb('created_at', op, cursor.created_at),
+            eb.and([eb('created_at', '=', cursor.created_at), eb('id', op, cursor.id)]),
+          ]),
+        );
+      }
+      const dir = desc ? 'desc' : 'asc';
+      const rows = await q
+        .orderBy('created_at', dir)
+        .orderBy('id', dir)
+        .limit(positiveLimit(filter.limit ?? 100))
+        .execute();
+      return rows.map(toAction);
+    },
+
+    async listByStatus(statuses, opts) {
+      if (statuses.length === 0) return [];
+      let q = db.selectFrom('actions').selectAll().where('status', 'in', statuses);
+      if (opts.updatedBefore !== undefined) q = q.where('updated_at', '<', ts(opts.updatedBefore, 'updatedBefore'));
+      const rows = await q.orderBy('updated_at').orderBy('id').limit(positiveLimit(opts.limit)).execute();
+      return rows.map(toAction);
+    },
+
+    async claim(c) {
+      if (c.from.length === 0) return [];
+      const at = ts(c.at, 'at');
+      const rows = await db
+        .updateTable('actions')
+        .set({ status: c.to, updated_at: at })
+        .set((eb) => ({ version: eb('version', '+', 1) }))
+        .where('status', 'in', c.from)
+        .where('id', 'in', () => {
+          let pick = db.selectFrom('actions').select('id').where('status', 'in', c.from);
+          if (c.agentId !== undefined) pick = pick.where('agent_id', '=', c.agentId);
+          if (c.updatedBefore !== undefined) {
+            pick = pick.where('updated_at', '<', ts(c.updatedBefore, 'updatedBefore'));
+          }
+          pick = pick.orderBy('updated_at').orderBy('id').limit(positiveLimit(c.limit));
+          return ctx.ops.skipLocked ? pick.forUpdate().skipLocked() : pick;
+        })
+        .returningAll()
+        .execute();
+      return rows.map(toAction).sort((a, b) => (a.createdAt + a.id < b.createdAt + b.id ? -1 : 1));
+    },
+
+    async countByAgentSince(agentId, since, statuses) {
+      let q = db
+        .selectFrom('actions')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('agent_id', '=', agentId)
+        .where('created_at', '>=', ts(since, 'since'));
+      if (statuses !== undefined) {
+        if (statuses.length === 0) return 0;
+        q = q.where('status', 'in', statuses);
+      }
+      const r = await q.executeTakeFirstOrThrow();
+      return num(r.n);
+    },
+  };
+}
+
+export function transitionsRepo({ db }: RepoContext): TransitionsRepo {
+  return {
+    async append(t) {
+      await db
+        .insertInto('action_transitions')
+        .values({
+          action_id: t.actionId,
+          from_status: t.from,
+          to_status: t.to,
+          at: ts(t.at, 'at'),
+          detail: toJson(t.detail, 'detail'),
+        })
+        .execute();
+    },
+    async list(actionId) {
+      const rows = await db
+        .selectFrom('action_transitions')
+        .selectAll()
+        .where('action_id', '=', actionId)
+        .orderBy('id')
+        .execute();
+      return rows.map((r) => ({
+        actionId: r.action_id,
+        from: r.from_status,
+        to: r.to_status,
+        at: r.at,
+        detail: fromJson(r.detail),
+      }));
+    },
+  };
+}

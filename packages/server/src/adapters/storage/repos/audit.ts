@@ -1,0 +1,165 @@
+/**
+ * Audit log storage. The chain's integrity rests on one rule enforced here: appenders are
+ * serialised (across transactions and processes), each reads the head inside the lock and its
+ * entries continue that head's seq without a gap. The hashing itself is core/audit's business.
+ */
+import type { Kysely, Selectable } from 'kysely';
+import { GatehouseError } from '../../../core/errors.js';
+import type { AuditCheckpoint, AuditEntry, AuditHead, AuditRepo } from '../../../core/ports/storage.js';
+import type { AuditCheckpointsTable, AuditEntriesTable, Database } from '../schema.js';
+import { chunks, invalid, num, positiveLimit, rowsPerInsert, toJson, ts } from '../values.js';
+import { atomically, type RepoContext } from './context.js';
+
+const ENTRY_COLUMNS = 8;
+
+const toEntry = (r: Selectable<AuditEntriesTable>): AuditEntry => ({
+  seq: num(r.seq),
+  at: r.at,
+  type: r.type,
+  actor: r.actor,
+  subject: r.subject,
+  data: JSON.parse(r.data) as Record<string, unknown>,
+  prevHash: r.prev_hash,
+  hash: r.hash,
+});
+
+const toCheckpoint = (r: Selectable<AuditCheckpointsTable>): AuditCheckpoint => ({
+  seq: num(r.seq),
+  at: r.at,
+  lastEntrySeq: num(r.last_entry_seq),
+  headHash: r.head_hash,
+  prevCheckpointHash: r.prev_checkpoint_hash,
+  keyId: r.key_id,
+  signature: r.signature,
+  hash: r.hash,
+});
+
+function entryValues(e: AuditEntry, expectedSeq: number): Selectable<AuditEntriesTable> {
+  if (e.seq !== expectedSeq) {
+    throw new GatehouseError(
+      'conflict',
+      `audit entry seq ${String(e.seq)} does not continue the log at ${expectedSeq}`,
+      {
+        details: { expectedSeq, gotSeq: e.seq },
+      },
+    );
+  }
+  if (typeof e.data !== 'object' || e.data === null || Array.isArray(e.data)) {
+    throw invalid(`audit entry ${expectedSeq}: data must be an object`, { field: 'data' });
+  }
+  return {
+    seq: e.seq,
+    at: ts(e.at, 'at'),
+    type: e.type,
+    actor: e.actor,
+    subject: e.subject,
+    data: toJson(e.data, 'data'),
+    prev_hash: e.prevHash,
+    hash: e.hash,
+  };
+}
+
+async function readHead(db: Kysely<Database>): Promise<AuditHead | null> {
+  const r = await db
+    .selectFrom('audit_entries')
+    .select(['seq', 'hash'])
+    .orderBy('seq', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return r ? { seq: num(r.seq), hash: r.hash } : null;
+}
+
+async function readLatestCheckpoint(db: Kysely<Database>): Promise<AuditCheckpoint | undefined> {
+  const r = await db.selectFrom('audit_checkpoints').selectAll().orderBy('seq', 'desc').limit(1).executeTakeFirst();
+  return r && toCheckpoint(r);
+}
+
+export function auditRepo(ctx: RepoContext): AuditRepo {
+  const { db } = ctx;
+
+  const list = async (opts: { afterSeq?: number; limit: number }) => {
+    const rows = await db
+      .selectFrom('audit_entries')
+      .selectAll()
+      .where('seq', '>', opts.afterSeq ?? 0)
+      .orderBy('seq')
+      .limit(positiveLimit(opts.limit))
+      .execute();
+    return rows.map(toEntry);
+  };
+
+  return {
+    append(build) {
+      return atomically(ctx, async (tx) => {
+        await ctx.ops.lockAudit(tx);
+        const head = await readHead(tx);
+        const entries = build(head);
+        const values = entries.map((e, i) => entryValues(e, (head?.seq ?? 0) + 1 + i));
+        for (const batch of chunks(values, rowsPerInsert(ctx.ops.name, ENTRY_COLUMNS))) {
+          await tx.insertInto('audit_entries').values(batch).execute();
+        }
+        return entries;
+      });
+    },
+
+    head: () => readHead(db),
+
+    list,
+
+    async *iterate(opts = {}) {
+      const batchSize = positiveLimit(opts.batchSize ?? 1000, 'batchSize');
+      let after = opts.afterSeq ?? 0;
+      for (;;) {
+        const page = await list({ afterSeq: after, limit: batchSize });
+        yield* page;
+        const last = page[page.length - 1];
+        if (page.length < batchSize || last === undefined) return;
+        after = last.seq;
+      }
+    },
+
+    async count() {
+      const r = await db
+        .selectFrom('audit_entries')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow();
+      return num(r.n);
+    },
+
+    async insertCheckpoint(cp) {
+      const values: Selectable<AuditCheckpointsTable> = {
+        seq: cp.seq,
+        at: ts(cp.at, 'at'),
+        last_entry_seq: cp.lastEntrySeq,
+        head_hash: cp.headHash,
+        prev_checkpoint_hash: cp.prevCheckpointHash,
+        key_id: cp.keyId,
+        signature: cp.signature,
+        hash: cp.hash,
+      };
+      await atomically(ctx, async (tx) => {
+        await ctx.ops.lockAudit(tx);
+        const expected = ((await readLatestCheckpoint(tx))?.seq ?? 0) + 1;
+        if (cp.seq !== expected) {
+          throw new GatehouseError('conflict', `checkpoint seq ${String(cp.seq)} does not continue at ${expected}`, {
+            details: { expectedSeq: expected, gotSeq: cp.seq },
+          });
+        }
+        await tx.insertInto('audit_checkpoints').values(values).execute();
+      });
+    },
+
+    async listCheckpoints(opts = {}) {
+      let q = db
+        .selectFrom('audit_checkpoints')
+        .selectAll()
+        .where('seq', '>', opts.afterSeq ?? 0)
+        .orderBy('seq');
+      if (opts.limit !== undefined) q = q.limit(positiveLimit(opts.limit));
+      const rows = await q.execute();
+      return rows.map(toCheckpoint);
+    },
+
+    latestCheckpoint: () => readLatestCheckpoint(db),
+  };
+}
