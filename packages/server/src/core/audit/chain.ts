@@ -1,0 +1,70 @@
+/**
+ * The hash chain. Each entry's hash covers every field of the entry (including `seq` and the
+ * previous entry's hash), so editing, moving or dropping any entry breaks either its own hash or
+ * the next entry's link. What a plain chain cannot show (a deleted tail, a chain recomputed from
+ * scratch) is what signed checkpoints are for: see checkpoint.ts.
+ */
+import { GatehouseError } from '../errors.js';
+import { canonicalJson, sha256Hex } from './canonical.js';
+import type { AuditEntry, AuditEntryDraft, AuditHead } from './types.js';
+
+/** The `prevHash` of entry 1. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+/**
+ * SHA-256 (hex) of the RFC 8785 canonical JSON of {seq, at, type, actor, subject, data, prevHash}.
+ * Only these seven fields are read: extra properties (a stored `hash`, database columns) are ignored.
+ */
+export function hashEntry(entry: Omit<AuditEntry, 'hash'>): string {
+  const { seq, at, type, actor, subject, data, prevHash } = entry;
+  return sha256Hex(canonicalJson({ seq, at, type, actor, subject, data, prevHash }));
+}
+
+/**
+ * Seals drafts into entries that continue the chain after `head` (seqs head.seq + 1, + 2, …).
+ * Pure and deterministic, so it can be the `build` callback of the storage port's `append`,
+ * which calls it with the head it read under its lock. `data` is copied through its canonical
+ * form: the returned entry holds exactly what was hashed, and later mutation of the draft
+ * cannot change it.
+ */
+export function sealEntries(head: AuditHead | null, drafts: readonly AuditEntryDraft[]): AuditEntry[] {
+  let seq = head?.seq ?? 0;
+  let prevHash = head?.hash ?? GENESIS_HASH;
+  if (!Number.isSafeInteger(seq) || seq < 0) {
+    throw new GatehouseError('audit_entry_invalid', `the audit head seq must be a non-negative integer, got ${seq}`);
+  }
+  return drafts.map((draft, i) => {
+    checkDraft(draft, i);
+    seq += 1;
+    const body = {
+      seq,
+      at: draft.at,
+      type: draft.type,
+      actor: draft.actor,
+      subject: draft.subject ?? null,
+      data: JSON.parse(canonicalJson(draft.data)) as Record<string, unknown>,
+      prevHash,
+    };
+    const entry: AuditEntry = Object.freeze({ ...body, hash: hashEntry(body) });
+    prevHash = entry.hash;
+    return entry;
+  });
+}
+
+function checkDraft(draft: AuditEntryDraft, index: number): void {
+  const bad = (field: string, why: string) =>
+    new GatehouseError('audit_entry_invalid', `audit entry draft ${index}: ${field} ${why}`, {
+      details: { index, field },
+    });
+  for (const field of ['type', 'actor'] as const) {
+    if (typeof draft[field] !== 'string' || draft[field] === '') throw bad(field, 'must be a non-empty string');
+  }
+  if (typeof draft.at !== 'string' || Number.isNaN(Date.parse(draft.at))) {
+    throw bad('at', 'must be an ISO 8601 timestamp string');
+  }
+  if (draft.subject !== undefined && draft.subject !== null && typeof draft.subject !== 'string') {
+    throw bad('subject', 'must be a string or null');
+  }
+  const data = draft.data as unknown;
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) throw bad('data', 'must be a JSON object');
+}
