@@ -12,7 +12,7 @@ export const CEL_LIMITS = { maxSourceLength: 4096, maxNodes: 512 } as const;
 
 /** The variables an expression may reference, by where it appears in the config. */
 export const CEL_CONTEXTS = {
-  policy: ['agent', 'action', 'changes', 'now', 'checks', 'records'],
+  policy: ['agent', 'action', 'changes', 'now', 'checks'],
   where: ['record'],
   breaker: ['value', 'metric', 'scope'],
 } as const;
