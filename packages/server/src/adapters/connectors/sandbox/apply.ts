@@ -1,0 +1,152 @@
+import { GatehouseError } from '../../../core/errors.js';
+import type { Clock } from '../../../core/clock.js';
+import {
+  CONNECTOR_ERROR_CODES,
+  type Actor,
+  type ApplyContext,
+  type ApplyResult,
+  type ChangePlan,
+  type PropertyValue,
+} from '../../../core/ports/connector.js';
+import { fingerprintRecord, hashCanonical } from '../fingerprint.js';
+import { invalidValue } from './planner.js';
+import { propertyOf } from './query.js';
+import { fullProperties, ID_PREFIX, objectOf } from './schema.js';
+import type { SandboxStore } from './store.js';
+
+/**
+ * Applying a plan. One IMMEDIATE transaction does, in this order: idempotency lookup, fingerprint
+ * re-check of every record, the writes with their history, and recording the idempotency key with
+ * the result. Because the key is committed with the writes, a crash can never apply a plan twice,
+ * and a stale plan writes nothing at all.
+ */
+
+const ACTOR_KINDS: readonly Actor['kind'][] = ['agent', 'person', 'integration', 'system'];
+
+export function checkContext(ctx: ApplyContext): void {
+  const bad = (field: string, message: string) =>
+    new GatehouseError(CONNECTOR_ERROR_CODES.invalidRequest, message, { details: { field } });
+  if (typeof ctx?.idempotencyKey !== 'string' || ctx.idempotencyKey === '' || ctx.idempotencyKey.length > 512) {
+    throw bad('idempotencyKey', 'idempotencyKey must be a non-empty string of at most 512 characters');
+  }
+  if (!ACTOR_KINDS.includes(ctx.actor?.kind) || typeof ctx.actor.id !== 'string' || ctx.actor.id === '') {
+    throw bad('actor', `actor must be { kind: ${ACTOR_KINDS.join('|')}, id: non-empty string }`);
+  }
+  if (typeof ctx.source !== 'string' || ctx.source === '') throw bad('source', 'source must be a non-empty string');
+}
+
+/** What the idempotency key is bound to: the same key with a different plan is refused, not replayed. */
+const planHash = (plan: ChangePlan) =>
+  hashCanonical({
+    object: plan.object,
+    operation: plan.operation,
+    target: plan.target ?? null,
+    records: plan.records.map((r) => ({
+      object: r.object,
+      id: r.id,
+      after: r.after,
+      fingerprint: r.fingerprint,
+      noop: r.noop,
+    })),
+  });
+
+const failed = (code: string, message: string, retryable: boolean): ApplyResult => ({
+  type: 'failed',
+  code,
+  message,
+  retryable,
+});
+
+/** SQLite says "busy/locked" when another process holds the write lock: worth retrying. */
+const isRetryable = (e: unknown) =>
+  typeof e === 'object' && e !== null && /^SQLITE_(BUSY|LOCKED|IOERR)/.test(String((e as { code?: unknown }).code));
+
+export function applyPlan(
+  deps: { store: SandboxStore; clock: Clock },
+  plan: ChangePlan,
+  ctx: ApplyContext,
+): ApplyResult {
+  const { store, clock } = deps;
+  checkContext(ctx);
+  const creating = plan.operation === 'create';
+  // Reject plans naming unknown objects or properties before touching storage: they are malformed, not stale.
+  for (const r of plan.records) for (const name of Object.keys(r.after)) propertyOf(objectOf(r.object), name);
+  const hash = planHash(plan);
+
+  try {
+    return store.transaction((): ApplyResult => {
+      const prior = store.appliedResult(ctx.idempotencyKey);
+      if (prior) {
+        if (prior.plan_hash !== hash) {
+          return failed(
+            'idempotency_key_reused',
+            `idempotency key ${ctx.idempotencyKey} was used for a different change`,
+            false,
+          );
+        }
+        return { ...(JSON.parse(prior.result) as ApplyResult & { type: 'applied' }), replayed: true };
+      }
+      const invalid = [
+        ...(plan.invalid ?? []),
+        ...plan.records.flatMap((r) =>
+          Object.entries(r.after).flatMap(([name, value]) => {
+            const message = invalidValue(propertyOf(objectOf(r.object), name), value);
+            return message ? [{ id: r.id, property: name, message }] : [];
+          }),
+        ),
+      ];
+      if (invalid.length > 0) {
+        return failed(
+          'invalid_plan',
+          `the plan has ${invalid.length} invalid value(s), first: ${invalid[0]!.message}`,
+          false,
+        );
+      }
+
+      const stale: { id: string; expected: string; actual: string | null }[] = [];
+      if (!creating) {
+        for (const r of plan.records) {
+          const current = store.get(r.object, r.id);
+          const actual = current && !current.archived ? fingerprintRecord(current.properties) : null;
+          if (actual !== r.fingerprint) stale.push({ id: r.id, expected: r.fingerprint, actual });
+        }
+      }
+      if (stale.length > 0) return { type: 'stale', stale };
+
+      const appliedAt = clock.now().toISOString();
+      const written: { id: string; ref?: string }[] = [];
+      for (const r of plan.records) {
+        if (r.noop) continue;
+        if (creating) {
+          const id = `${ID_PREFIX[r.object] ?? r.object}_${store.countObject(r.object) + 1}`;
+          const properties = fullProperties(r.object, {
+            ...r.after,
+            createdate: appliedAt,
+            lastmodifieddate: appliedAt,
+          });
+          store.insertRecord(r.object, id, properties, appliedAt, ctx.source, ctx.actor);
+          written.push({ id, ref: r.id });
+          continue;
+        }
+        const current = store.get(r.object, r.id)!;
+        const changes: Record<string, PropertyValue> = {};
+        for (const [name, value] of Object.entries(r.after))
+          if (current.properties[name] !== value) changes[name] = value;
+        if (Object.keys(changes).length === 0) continue;
+        if ('lastmodifieddate' in current.properties) changes['lastmodifieddate'] = appliedAt;
+        store.writeProperties(current, changes, appliedAt, ctx.source, ctx.actor);
+        written.push({ id: r.id });
+      }
+      const result = { type: 'applied', appliedAt, records: written, replayed: false } as const;
+      store.recordApplied(ctx.idempotencyKey, hash, JSON.stringify(result));
+      return result;
+    });
+  } catch (e) {
+    if (e instanceof GatehouseError) throw e;
+    return failed(
+      'storage_error',
+      `sandbox storage failed: ${e instanceof Error ? e.message : String(e)}`,
+      isRetryable(e),
+    );
+  }
+}

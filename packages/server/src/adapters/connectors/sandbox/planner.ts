@@ -1,0 +1,234 @@
+import { GatehouseError } from '../../../core/errors.js';
+import {
+  CONNECTOR_ERROR_CODES,
+  type ChangePlan,
+  type ChangeRequest,
+  type PlannedRecordChange,
+  type PropertySchema,
+  type PropertyValue,
+  type Reversibility,
+} from '../../../core/ports/connector.js';
+import { fingerprintRecord } from '../fingerprint.js';
+import { isList, normalizeDatetime, propertyOf } from './query.js';
+import { objectOf, type CompiledObject } from './schema.js';
+import type { SandboxStore, StoredRecord } from './store.js';
+
+/**
+ * Planning turns a change request into a change plan without writing anything: per record the
+ * before/after of the touched properties, the fingerprint of the whole record as read, and the
+ * reversibility of the operation. Values the CRM would refuse land in `invalid`; ids that do not
+ * exist in `missing`. Unknown objects, properties and operations are errors: the request itself
+ * is malformed.
+ */
+
+const MAX_RECORDS = 10_000;
+
+type Invalid = ChangePlan['invalid'][number];
+
+const badRequest = (message: string, field: string) =>
+  new GatehouseError(CONNECTOR_ERROR_CODES.invalidRequest, message, { details: { field } });
+
+/** Why the CRM would refuse `value` for `prop`, or undefined if it is acceptable. */
+export function invalidValue(prop: PropertySchema, value: unknown): string | undefined {
+  if (prop.readOnly) return `${prop.name} is maintained by the CRM and cannot be written`;
+  if (value === null) return undefined;
+  if (typeof value !== 'string') return `${prop.name} must be a string or null (CRM property values are strings)`;
+  switch (prop.type) {
+    case 'number':
+      return value.trim() !== '' && Number.isFinite(Number(value))
+        ? undefined
+        : `${prop.name} must be a number, got "${value}"`;
+    case 'datetime':
+      return normalizeDatetime(value) ? undefined : `${prop.name} must be an ISO 8601 date-time, got "${value}"`;
+    case 'enumeration':
+    case 'bool':
+      return prop.options?.includes(value)
+        ? undefined
+        : `${prop.name} must be one of ${prop.options?.join(', ')}, got "${value}"`;
+    case 'string':
+      return value.length <= 65_536 ? undefined : `${prop.name} is longer than 65536 characters`;
+  }
+}
+
+const live = (store: SandboxStore, object: string, id: string): StoredRecord | undefined => {
+  const record = store.get(object, id);
+  return record && !record.archived ? record : undefined;
+};
+
+function change(
+  record: StoredRecord,
+  after: Record<string, PropertyValue>,
+  reversibility: Reversibility,
+): PlannedRecordChange {
+  const before: Record<string, PropertyValue> = {};
+  let noop = true;
+  for (const [name, value] of Object.entries(after)) {
+    before[name] = record.properties[name] ?? null;
+    if (before[name] !== value) noop = false;
+  }
+  return {
+    object: record.object,
+    id: record.id,
+    before,
+    after,
+    fingerprint: fingerprintRecord(record.properties),
+    reversibility,
+    noop,
+  };
+}
+
+function recordEdits(object: CompiledObject, req: ChangeRequest) {
+  const records = req.records;
+  if (!isList(records) || records.length === 0) {
+    throw badRequest(`${req.operation} on ${object.schema.name} needs a non-empty records list`, 'records');
+  }
+  if (records.length > MAX_RECORDS) throw badRequest(`at most ${MAX_RECORDS} records per change`, 'records');
+  const invalid: Invalid[] = [];
+  const seen = new Set<string>();
+  for (const r of records) {
+    if (typeof r?.id !== 'string' || r.id === '')
+      throw badRequest('every record needs a non-empty string id', 'records.id');
+    if (typeof r.changes !== 'object' || r.changes === null)
+      throw badRequest(`record ${r.id} needs a changes object`, 'records.changes');
+    if (seen.has(r.id)) invalid.push({ id: r.id, property: 'id', message: `record ${r.id} is listed twice` });
+    seen.add(r.id);
+    for (const [name, value] of Object.entries(r.changes)) {
+      const message = invalidValue(propertyOf(object, name), value);
+      if (message) invalid.push({ id: r.id, property: name, message });
+    }
+  }
+  return { records, invalid };
+}
+
+function planUpdate(store: SandboxStore, object: CompiledObject, req: ChangeRequest): ChangePlan {
+  const { records, invalid } = recordEdits(object, req);
+  const planned: PlannedRecordChange[] = [];
+  const missing: string[] = [];
+  for (const r of records) {
+    const record = live(store, object.schema.name, r.id);
+    if (!record) missing.push(r.id);
+    else planned.push(change(record, { ...r.changes }, 'reversible'));
+  }
+  return { object: object.schema.name, operation: req.operation, records: planned, missing, invalid };
+}
+
+/** A create is compensatable: undoing it archives the record (see ARCHIVED_PROPERTY). */
+function planCreate(object: CompiledObject, req: ChangeRequest): ChangePlan {
+  const { records, invalid } = recordEdits(object, req);
+  const planned = records.map((r): PlannedRecordChange => {
+    const after = { ...r.changes };
+    return {
+      object: object.schema.name,
+      id: r.id,
+      before: Object.fromEntries(Object.keys(after).map((name) => [name, null])),
+      after,
+      fingerprint: fingerprintRecord(null),
+      reversibility: 'compensatable',
+      noop: false,
+    };
+  });
+  return { object: object.schema.name, operation: req.operation, records: planned, missing: [], invalid };
+}
+
+function targetOf(store: SandboxStore, object: CompiledObject, req: ChangeRequest) {
+  if (typeof req.target !== 'string' || req.target === '') {
+    throw badRequest(`${req.operation} on ${object.schema.name} needs a target id`, 'target');
+  }
+  return live(store, object.schema.name, req.target);
+}
+
+/** Launching sends email: irreversible. A campaign launch sends every email of it not yet sent. */
+function planLaunch(store: SandboxStore, object: CompiledObject, req: ChangeRequest): ChangePlan {
+  const base = { object: object.schema.name, operation: req.operation, target: req.target };
+  const target = targetOf(store, object, req);
+  if (!target) return { ...base, records: [], missing: [req.target!], invalid: [] };
+  const invalid: Invalid[] = [];
+  const records: PlannedRecordChange[] = [];
+  const missing: string[] = [];
+  const status = target.properties['status'];
+  if (object.schema.name === 'marketing_emails') {
+    if (status === 'sent')
+      invalid.push({ id: target.id, property: 'status', message: `${target.id} has already been sent` });
+    if (!target.properties['list_id'])
+      invalid.push({ id: target.id, property: 'list_id', message: `${target.id} has no recipient list` });
+    records.push(change(target, { status: 'sent' }, 'irreversible'));
+    return { ...base, records, missing, invalid };
+  }
+  if (status === 'active' || status === 'sent') {
+    invalid.push({ id: target.id, property: 'status', message: `campaign ${target.id} is already ${status}` });
+  }
+  records.push(change(target, { status: 'active' }, 'irreversible'));
+  for (const emailId of (target.properties['email_ids'] ?? '').split(';').filter(Boolean)) {
+    const email = live(store, 'marketing_emails', emailId);
+    if (!email) missing.push(emailId);
+    else if (email.properties['status'] !== 'sent') records.push(change(email, { status: 'sent' }, 'irreversible'));
+  }
+  return { ...base, records, missing, invalid };
+}
+
+/** Pausing is compensatable: resuming (launch) undoes it, but sends in between are not replayed. */
+function planPause(store: SandboxStore, object: CompiledObject, req: ChangeRequest): ChangePlan {
+  const base = { object: object.schema.name, operation: req.operation, target: req.target };
+  const target = targetOf(store, object, req);
+  if (!target) return { ...base, records: [], missing: [req.target!], invalid: [] };
+  const status = target.properties['status'];
+  const invalid: Invalid[] =
+    status === 'draft' || status === 'sent'
+      ? [{ id: target.id, property: 'status', message: `campaign ${target.id} is ${status} and cannot be paused` }]
+      : [];
+  return { ...base, records: [change(target, { status: 'paused' }, 'compensatable')], missing: [], invalid };
+}
+
+/** Enrolling writes the enrolled contacts (as HubSpot's hs_latest_sequence_enrolled); compensatable by unenrolling. */
+function planEnroll(store: SandboxStore, object: CompiledObject, req: ChangeRequest): ChangePlan {
+  const ids = req.params?.['contact_ids'];
+  if (!Array.isArray(ids) || ids.length === 0 || !ids.every((id) => typeof id === 'string' && id !== '')) {
+    throw badRequest('enroll needs params.contact_ids: a non-empty list of contact ids', 'params.contact_ids');
+  }
+  if (ids.length > MAX_RECORDS)
+    throw badRequest(`at most ${MAX_RECORDS} contacts per enrollment`, 'params.contact_ids');
+  const base = { object: object.schema.name, operation: req.operation, target: req.target };
+  const target = targetOf(store, object, req);
+  if (!target) return { ...base, records: [], missing: [req.target!], invalid: [] };
+  const invalid: Invalid[] =
+    target.properties['active'] === 'false'
+      ? [{ id: target.id, property: 'active', message: `sequence ${target.id} is inactive` }]
+      : [];
+  const records: PlannedRecordChange[] = [];
+  const missing: string[] = [];
+  for (const id of new Set(ids as string[])) {
+    const contact = live(store, 'contacts', id);
+    if (!contact) missing.push(id);
+    else
+      records.push(
+        change(contact, { hs_sequences_is_enrolled: 'true', hs_latest_sequence_enrolled: target.id }, 'compensatable'),
+      );
+  }
+  return { ...base, records, missing, invalid };
+}
+
+export function planChange(store: SandboxStore, req: ChangeRequest): ChangePlan {
+  if (typeof req !== 'object' || req === null) throw badRequest('a change request must be an object', 'request');
+  const object = objectOf(req.object);
+  if (!object.schema.operations.includes(req.operation) || req.operation === 'read') {
+    throw new GatehouseError(
+      CONNECTOR_ERROR_CODES.unsupportedOperation,
+      `${object.schema.name} does not support "${String(req.operation)}" (supported: ${object.schema.operations.join(', ')})`,
+      { details: { object: object.schema.name, operation: req.operation } },
+    );
+  }
+  switch (req.operation) {
+    case 'update':
+      return planUpdate(store, object, req);
+    case 'create':
+      return planCreate(object, req);
+    case 'launch':
+      return planLaunch(store, object, req);
+    case 'pause':
+      return planPause(store, object, req);
+    case 'enroll':
+      return planEnroll(store, object, req);
+    default:
+      throw new GatehouseError(CONNECTOR_ERROR_CODES.unsupportedOperation, `no planner for ${req.operation}`);
+  }
+}

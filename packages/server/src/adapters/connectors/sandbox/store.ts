@@ -1,0 +1,297 @@
+import { createHash } from 'node:crypto';
+import Database from 'better-sqlite3';
+import type { Actor, PropertyHistoryEntry, PropertyValue } from '../../../core/ports/connector.js';
+
+/**
+ * The sandbox's storage: one better-sqlite3 database per sandbox (a file or ':memory:').
+ *
+ * Invariants a reader must not break:
+ * - `records.seq` is assigned once at insert and never changes: list paging follows it, so a
+ *   page walk sees every record exactly once however records are updated meanwhile.
+ * - `records.properties` holds every property of the object in schema order (unset = null), so
+ *   the stored JSON is canonical and the dump hash is stable.
+ * - Every property write goes through `writeProperties`/`insertRecord`, which append history in
+ *   the same transaction; callers wrap whole operations in `transaction`.
+ */
+
+export interface StoredRecord {
+  readonly seq: number;
+  readonly object: string;
+  readonly id: string;
+  readonly properties: Record<string, PropertyValue>;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly archived: boolean;
+}
+
+export interface HistoryRow extends PropertyHistoryEntry {
+  readonly seq: number;
+}
+
+interface RecordRow {
+  seq: number;
+  object: string;
+  id: string;
+  properties: string;
+  created_at: string;
+  updated_at: string;
+  archived: number;
+}
+
+interface HistoryDbRow {
+  seq: number;
+  object: string;
+  record_id: string;
+  property: string;
+  value: string | null;
+  ts: string;
+  source: string;
+  actor_kind: Actor['kind'];
+  actor_id: string;
+}
+
+export const SCHEMA_SQL = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS records (
+  seq INTEGER PRIMARY KEY,
+  object TEXT NOT NULL,
+  id TEXT NOT NULL,
+  properties TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  archived INTEGER NOT NULL DEFAULT 0,
+  UNIQUE (object, id)
+);
+CREATE TABLE IF NOT EXISTS history (
+  seq INTEGER PRIMARY KEY,
+  object TEXT NOT NULL,
+  record_id TEXT NOT NULL,
+  property TEXT NOT NULL,
+  value TEXT,
+  ts TEXT NOT NULL,
+  source TEXT NOT NULL,
+  actor_kind TEXT NOT NULL,
+  actor_id TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS applied (
+  idempotency_key TEXT PRIMARY KEY,
+  plan_hash TEXT NOT NULL,
+  result TEXT NOT NULL
+);`;
+
+// Built after bulk seeding: building an index once is several times faster than maintaining it per
+// insert. SQLite appends the rowid (`seq`) to every index entry, so each is ordered by seq within its key.
+export const INDEX_SQL = `
+CREATE INDEX IF NOT EXISTS records_object ON records (object);
+CREATE INDEX IF NOT EXISTS history_record ON history (object, record_id, property);
+CREATE INDEX IF NOT EXISTS history_ts ON history (ts);`;
+
+export const SEED_ACTOR: Actor = Object.freeze({ kind: 'integration', id: 'seed' });
+export const SEED_SOURCE = 'import';
+
+const toRecord = (row: RecordRow): StoredRecord => ({
+  seq: row.seq,
+  object: row.object,
+  id: row.id,
+  properties: JSON.parse(row.properties) as Record<string, PropertyValue>,
+  createdAt: row.created_at,
+  updatedAt: row.updated_at,
+  archived: row.archived === 1,
+});
+
+const toHistory = (row: HistoryDbRow): HistoryRow => ({
+  seq: row.seq,
+  object: row.object,
+  id: row.record_id,
+  property: row.property,
+  value: row.value,
+  timestamp: row.ts,
+  source: row.source,
+  actor: { kind: row.actor_kind, id: row.actor_id },
+});
+
+/** Token match for CONTAINS_TOKEN (see the port's Filter contract). */
+function containsToken(value: unknown, token: unknown): number {
+  if (typeof value !== 'string' || typeof token !== 'string' || token === '') return 0;
+  const t = token.toLowerCase();
+  const v = value.toLowerCase();
+  if (t.includes('*')) {
+    const pattern = t.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'));
+    return new RegExp(`^${pattern.join('.*')}$`, 's').test(v) ? 1 : 0;
+  }
+  return v.split(/[\s;,]+/).includes(t) ? 1 : 0;
+}
+
+export type SandboxStore = ReturnType<typeof openSandboxStore>;
+
+/** Opens (and creates the tables of) a sandbox database; seeding is `seed.ts`'s job. */
+export function openSandboxStore(path: string) {
+  const db = new Database(path);
+  if (path !== ':memory:') db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.exec(SCHEMA_SQL);
+  db.function('gh_contains_token', { deterministic: true }, containsToken);
+  db.function('gh_lower', { deterministic: true }, (v: unknown) => (typeof v === 'string' ? v.toLowerCase() : v));
+
+  const stmt = {
+    metaGet: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
+    metaSet: db.prepare<[string, string]>(
+      'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+    ),
+    count: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM records'),
+    countObject: db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM records WHERE object = ?'),
+    get: db.prepare<[string, string], RecordRow>('SELECT * FROM records WHERE object = ? AND id = ?'),
+    page: db.prepare<[string, number, number], RecordRow>(
+      'SELECT * FROM records WHERE object = ? AND archived = 0 AND seq > ? ORDER BY seq LIMIT ?',
+    ),
+    insert: db.prepare<[string, string, string, string, string]>(
+      'INSERT INTO records (object, id, properties, created_at, updated_at) VALUES (?, ?, ?, ?, ?)',
+    ),
+    update: db.prepare<[string, string, string, string]>(
+      'UPDATE records SET properties = ?, updated_at = ? WHERE object = ? AND id = ?',
+    ),
+    archive: db.prepare<[number, string, string, string]>(
+      'UPDATE records SET archived = ?, updated_at = ? WHERE object = ? AND id = ?',
+    ),
+    history: db.prepare<[string, string, string, PropertyValue, string, string, string, string]>(
+      'INSERT INTO history (object, record_id, property, value, ts, source, actor_kind, actor_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    ),
+    historyAll: db.prepare<[string, string], HistoryDbRow>(
+      'SELECT * FROM history WHERE object = ? AND record_id = ? ORDER BY ts DESC, seq DESC',
+    ),
+    historyProperty: db.prepare<[string, string, string], HistoryDbRow>(
+      'SELECT * FROM history WHERE object = ? AND record_id = ? AND property = ? ORDER BY ts DESC, seq DESC',
+    ),
+    valueAt: db.prepare<[string, string, string, string], { value: string | null }>(
+      'SELECT value FROM history WHERE object = ? AND record_id = ? AND property = ? AND ts <= ? ORDER BY ts DESC, seq DESC LIMIT 1',
+    ),
+    appliedGet: db.prepare<[string], { plan_hash: string; result: string }>(
+      'SELECT plan_hash, result FROM applied WHERE idempotency_key = ?',
+    ),
+    appliedPut: db.prepare<[string, string, string]>(
+      'INSERT INTO applied (idempotency_key, plan_hash, result) VALUES (?, ?, ?)',
+    ),
+  };
+
+  // Search and change queries are assembled from validated parts; a handful of shapes recur, so cache them.
+  const cache = new Map<string, Database.Statement<unknown[], unknown>>();
+  const prepared = <Row>(sql: string) => {
+    let statement = cache.get(sql);
+    if (!statement) {
+      if (cache.size > 500) cache.clear();
+      statement = db.prepare<unknown[], unknown>(sql);
+      cache.set(sql, statement);
+    }
+    return statement as Database.Statement<unknown[], Row>;
+  };
+
+  const appendHistory = (
+    object: string,
+    id: string,
+    property: string,
+    value: PropertyValue,
+    ts: string,
+    source: string,
+    actor: Actor,
+  ) => stmt.history.run(object, id, property, value, ts, source, actor.kind, actor.id);
+
+  const get = (object: string, id: string): StoredRecord | undefined => {
+    const row = stmt.get.get(object, id);
+    return row ? toRecord(row) : undefined;
+  };
+
+  return {
+    db,
+    /** Runs `fn` in one IMMEDIATE transaction: the write lock is taken before the first read. */
+    transaction<T>(fn: () => T): T {
+      return db.transaction(fn).immediate();
+    },
+    meta: (key: string): string | undefined => stmt.metaGet.get(key)?.value,
+    setMeta: (key: string, value: string) => void stmt.metaSet.run(key, value),
+    isEmpty: () => (stmt.count.get()?.n ?? 0) === 0,
+    countObject: (object: string) => stmt.countObject.get(object)?.n ?? 0,
+    /** Includes archived records; callers decide what archived means for them. */
+    get,
+    page: (object: string, afterSeq: number, limit: number) => stmt.page.all(object, afterSeq, limit).map(toRecord),
+    /** Rows of an arbitrary read-only query over `records` (search); the SQL is built from validated parts. */
+    queryRecords: (sql: string, params: readonly unknown[]) =>
+      prepared<RecordRow>(sql)
+        .all(...params)
+        .map(toRecord),
+    queryCount: (sql: string, params: readonly unknown[]) => prepared<{ n: number }>(sql).get(...params)?.n ?? 0,
+    queryHistory: (sql: string, params: readonly unknown[]) =>
+      prepared<HistoryDbRow>(sql)
+        .all(...params)
+        .map(toHistory),
+
+    insertRecord(
+      object: string,
+      id: string,
+      properties: Record<string, PropertyValue>,
+      ts: string,
+      source: string,
+      actor: Actor,
+    ) {
+      stmt.insert.run(object, id, JSON.stringify(properties), ts, ts);
+      for (const [property, value] of Object.entries(properties)) {
+        if (value !== null) appendHistory(object, id, property, value, ts, source, actor);
+      }
+    },
+    /** Writes `changes` over the stored properties, one history entry per changed property. */
+    writeProperties(
+      record: StoredRecord,
+      changes: Record<string, PropertyValue>,
+      ts: string,
+      source: string,
+      actor: Actor,
+    ) {
+      const next = { ...record.properties };
+      for (const [property, value] of Object.entries(changes)) {
+        next[property] = value;
+        appendHistory(record.object, record.id, property, value, ts, source, actor);
+      }
+      stmt.update.run(JSON.stringify(next), ts, record.object, record.id);
+      return next;
+    },
+    setArchived(object: string, id: string, archived: boolean, ts: string) {
+      stmt.archive.run(archived ? 1 : 0, ts, object, id);
+    },
+    appendHistory,
+    history: (object: string, id: string, property?: string): HistoryRow[] =>
+      (property === undefined ? stmt.historyAll.all(object, id) : stmt.historyProperty.all(object, id, property)).map(
+        toHistory,
+      ),
+    /** The property's value as of `at` according to its history (undefined: no entry yet). */
+    valueAt(object: string, id: string, property: string, at: string): PropertyValue | undefined {
+      const row = stmt.valueAt.get(object, id, property, at);
+      return row ? row.value : undefined;
+    },
+    appliedResult: (key: string) => stmt.appliedGet.get(key),
+    recordApplied: (key: string, planHash: string, result: string) => void stmt.appliedPut.run(key, planHash, result),
+
+    ensureIndexes: () => db.exec(INDEX_SQL),
+
+    /** SHA-256 over a canonical dump of all records and all history, in insertion order. */
+    dumpHash(): string {
+      // One JSON array per row (SQLite's json_array: deterministic text), one row per line, paged by seq.
+      const hash = createHash('sha256');
+      const dump = (tag: string, table: string, columns: string) => {
+        const page = db.prepare<[number], { text: string | null; last: number | null }>(
+          `SELECT group_concat(json_array(${columns}), char(10)) AS text, max(seq) AS last
+           FROM (SELECT * FROM ${table} WHERE seq > ? ORDER BY seq LIMIT 20000)`,
+        );
+        for (let after = 0; ;) {
+          const row = page.get(after);
+          if (!row?.text || row.last === null) return;
+          hash.update(`${tag}\n${row.text}\n`);
+          after = row.last;
+        }
+      };
+      dump('R', 'records', 'seq, object, id, created_at, updated_at, archived, properties');
+      dump('H', 'history', 'seq, object, record_id, property, ts, source, actor_kind, actor_id, value');
+      return hash.digest('hex');
+    },
+    close: () => db.close(),
+    isOpen: () => db.open,
+  };
+}
