@@ -1,0 +1,61 @@
+/** Opening what CLI commands need: the config (diagnostics on failure) and the storage. */
+import { randomUUID } from 'node:crypto';
+import { userInfo } from 'node:os';
+import { openStorage } from '../adapters/storage/index.js';
+import { formatDiagnostic, loadConfig, type CompiledConfig } from '../config/index.js';
+import { systemClock } from '../core/clock.js';
+import type { KeyAdminDeps } from '../core/key-admin.js';
+import type { Storage } from '../core/ports/storage.js';
+import { configPath, fail } from './io.js';
+
+export function loadConfigOrExit(path: string | undefined): CompiledConfig {
+  const file = configPath(path);
+  const r = loadConfig(file);
+  if (!r.ok) {
+    for (const d of r.diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
+    fail(
+      `${file} is not valid (${r.diagnostics.length} problem${r.diagnostics.length === 1 ? '' : 's'}); see 'gatehouse check --help'`,
+    );
+  }
+  for (const w of r.warnings) process.stderr.write(`warning: ${formatDiagnostic(w)}\n`);
+  return r.config;
+}
+
+export async function withStorage<T>(config: CompiledConfig, fn: (storage: Storage) => Promise<T>): Promise<T> {
+  const storage = await openStorage(config.storage.url);
+  try {
+    await storage.migrate();
+    return await fn(storage);
+  } finally {
+    await storage.close();
+  }
+}
+
+export const newId = (prefix: string) =>
+  `${prefix}_${Date.now().toString(36)}${randomUUID().replaceAll('-', '').slice(0, 14)}`;
+
+/** Who did it, for the audit log: a named person (`--as`) or the operating-system user. */
+export function cliActor(as: string | undefined, config: CompiledConfig): string {
+  if (as !== undefined) {
+    if (!config.people.some((p) => p.id === as))
+      fail(`--as ${as}: no such person in the config (people: ${config.people.map((p) => p.id).join(', ')})`);
+    return `person:${as}`;
+  }
+  let user = 'unknown';
+  try {
+    user = userInfo().username;
+  } catch {
+    // no passwd entry (containers): keep 'unknown'
+  }
+  return `cli:${user}`;
+}
+
+export function keyAdminDeps(config: CompiledConfig, storage: Storage): KeyAdminDeps {
+  return {
+    storage,
+    clock: systemClock,
+    agentIds: new Set(config.agents.map((a) => a.id)),
+    personIds: new Set(config.people.map((p) => p.id)),
+    newId,
+  };
+}

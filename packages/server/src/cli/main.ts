@@ -1,0 +1,34 @@
+#!/usr/bin/env node
+/**
+ * `gatehouse`: the command line. Every command that changes something goes through the same core
+ * functions as the HTTP API, and every change lands in the audit log.
+ */
+import { Command } from 'commander';
+import { registerAdminCommands } from './commands/admin.js';
+import { registerAuditCommands } from './commands/audit.js';
+import { registerConfigCommands } from './commands/config.js';
+import { registerServeCommands } from './commands/serve.js';
+
+const program = new Command();
+program
+  .name('gatehouse')
+  .description(
+    'Gatehouse: the control point between AI agents and your CRM.\nEvery agent read and write goes through it: boundaries, policy, approvals, staging diffs, audit.',
+  )
+  .version('0.1.0')
+  .showHelpAfterError('(run with --help for usage)')
+  .configureHelp({ sortSubcommands: false });
+
+registerServeCommands(program);
+registerConfigCommands(program);
+registerAdminCommands(program);
+registerAuditCommands(program);
+
+program.addHelpText(
+  'after',
+  `
+Configuration: --config FILE, else $GATEHOUSE_CONFIG, else ./gatehouse.yaml.
+Docs: README.md, docs/ (approval lifecycle, audit log format).`,
+);
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,18 @@
+export { buildChangeSet, worstReversibility, type ChangeSet, type ChangeSetSummary } from './changeset.js';
+export { executeAction, idempotencyKeyFor, planOf } from './execute.js';
+export { agentScope, ALL_SCOPE, effectiveMode, haltingBreaker } from './gates.js';
+export { loadAction, loadChangeSet } from './load.js';
+export { appendAudit } from './record.js';
+export { recoverActions, type RecoveryReport } from './recover.js';
+export { agentFor, submitAction } from './submit.js';
+export { actionView, auditEventId, outcomeClass, VIEW_RECORD_LIMIT, type ActionWireView } from './view.js';
+export {
+  FINAL_STATUSES,
+  isFinal,
+  type ActionRequest,
+  type ActionResult,
+  type AgentDefinition,
+  type PipelineDeps,
+  type PipelineObserver,
+  type StoredDecision,
+} from './types.js';

@@ -1,0 +1,109 @@
+/**
+ * The judging stages of the pipeline, in their security order: boundary → plan (diff) → scope of
+ * every touched record → policy → mode. Judging has no side effects; `submit.ts` persists its
+ * verdict before anything executes.
+ */
+import { checkRecordInScope, checkWrite } from '../boundary/index.js';
+import { GatehouseError } from '../errors.js';
+import { applyMode, evaluatePolicies, type Decision, type Routing } from '../policy/index.js';
+import type { ChangePlan, Connector } from '../ports/connector.js';
+import type { AgentMode } from '../ports/storage.js';
+import { buildChangeSet, type ChangeSet } from './changeset.js';
+import type { ActionRequest, AgentDefinition, PipelineDeps } from './types.js';
+
+export type Judgement =
+  | {
+      readonly type: 'refused';
+      readonly code: string;
+      readonly message: string;
+      readonly details: Readonly<Record<string, unknown>>;
+      readonly changeset?: ChangeSet;
+    }
+  | {
+      readonly type: 'judged';
+      readonly plan: ChangePlan;
+      readonly changeset: ChangeSet;
+      readonly decision: Decision;
+      readonly routing: Routing;
+    };
+
+const refused = (
+  code: string,
+  message: string,
+  details: Record<string, unknown> = {},
+  changeset?: ChangeSet,
+): Judgement => ({
+  type: 'refused',
+  code,
+  message,
+  details,
+  ...(changeset ? { changeset } : {}),
+});
+
+export function connectorFor(deps: Pick<PipelineDeps, 'connectors'>, id: string): Connector {
+  const c = deps.connectors.get(id);
+  if (!c) throw new GatehouseError('unknown_connector', `no connector '${id}' is configured`);
+  return c;
+}
+
+export async function judge(
+  deps: PipelineDeps,
+  agent: AgentDefinition,
+  mode: AgentMode,
+  req: ActionRequest,
+): Promise<Judgement> {
+  // 1. Boundary: is this connector/object/operation/field granted at all, and is the batch small enough?
+  const grant = checkWrite(agent, req);
+  if (!grant.ok) return refused(grant.code, grant.message, grant.details);
+  const connector = connectorFor(deps, req.connector);
+
+  // 2. Scope: every record the action names (or its target) must be inside a grant's `where`, as read now.
+  const ids = req.records?.map((r) => r.id) ?? (req.target !== undefined ? [req.target] : []);
+  const current = await connector.getMany(req.object, ids);
+  const missing = ids.filter((id) => !current.has(id));
+  if (missing.length > 0) {
+    return refused(
+      'record_not_found',
+      `${req.object} ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ` and ${missing.length - 5} more` : ''} not found`,
+      {
+        missing: missing.slice(0, 100),
+      },
+    );
+  }
+  for (const id of ids) {
+    const record = current.get(id);
+    if (!record) continue;
+    const scope = checkRecordInScope(grant.grants, record);
+    if (!scope.ok)
+      return refused(scope.code, `${agent.id} may not touch ${req.object} ${id}: ${scope.message}`, {
+        record_id: id,
+        ...scope.details,
+      });
+  }
+
+  // 3. Plan the change set (staging diff): before/after per field, fingerprints, reversibility.
+  const plan = await connector.plan(req);
+  const changeset = buildChangeSet(plan);
+  if (plan.invalid.length > 0) {
+    const first = plan.invalid[0]!;
+    return refused(
+      'invalid_value',
+      `${req.object} ${first.id}.${first.property}: ${first.message}`,
+      { invalid: plan.invalid.slice(0, 100) },
+      changeset,
+    );
+  }
+
+  // 4. Policy over the planned change, then the agent's mode on top of the decision.
+  const decision = evaluatePolicies(deps.policies, {
+    agent: { id: agent.id, mode, owner: agent.owner },
+    action: { connector: req.connector, object: req.object, operation: req.operation, reason: req.reason },
+    changes: {
+      records: changeset.summary.records,
+      fields: changeset.summary.fields,
+      irreversible: changeset.summary.irreversible,
+    },
+    now: deps.clock.now(),
+  });
+  return { type: 'judged', plan, changeset, decision, routing: applyMode(decision, mode) };
+}

@@ -1,0 +1,253 @@
+/**
+ * Persistence of verdicts. Invariant (fail closed): an action's decision, its change set, its
+ * approval request and the audit entry that records them are committed in ONE transaction before
+ * anything executes; if that commit fails, the caller gets an error and nothing runs.
+ */
+import { sealEntries } from '../audit/chain.js';
+import type { AuditEntryDraft } from '../audit/types.js';
+import type { ActionRow, ApprovalRow, ChangeRecordRow, Repos } from '../ports/storage.js';
+import type { ChangeSet } from './changeset.js';
+import type { ActionRequest, AgentDefinition, PipelineDeps, StoredDecision } from './types.js';
+
+export type VerdictStatus = 'denied' | 'shadowed' | 'pending_approval' | 'executing' | 'breaker_open' | 'executed';
+
+export interface Verdict {
+  readonly status: VerdictStatus;
+  readonly decision: Omit<StoredDecision, 'auditSeq'>;
+  readonly changeset?: ChangeSet;
+  readonly error?: { readonly code: string; readonly message: string };
+  /** Set when the verdict needs people: quorum, role and checklist come from the decision. */
+  readonly approval?: { readonly required: number; readonly role: string; readonly checklist: readonly string[] };
+  readonly result?: unknown;
+}
+
+/** Appends audit entries through the serialised chain head; returns the seq of the first. */
+export async function appendAudit(repos: Pick<Repos, 'audit'>, drafts: readonly AuditEntryDraft[]): Promise<number> {
+  const rows = await repos.audit.append((head) => sealEntries(head, drafts));
+  return rows[0]?.seq ?? 0;
+}
+
+export function changeRecordRows(changesetId: string, cs: ChangeSet): ChangeRecordRow[] {
+  return cs.records.map((r, idx) => ({
+    changesetId,
+    idx,
+    object: r.object,
+    recordId: r.id,
+    before: r.before,
+    after: r.after,
+    fingerprint: r.fingerprint,
+    reversibility: r.reversibility,
+    noop: r.noop,
+  }));
+}
+
+class IdempotentReplay extends Error {
+  constructor(readonly existing: ActionRow) {
+    super('idempotent replay');
+  }
+}
+
+interface WriteContext {
+  readonly deps: PipelineDeps;
+  readonly agent: AgentDefinition;
+  readonly actionId: string;
+  readonly request: ActionRequest;
+  readonly from: string | null;
+  readonly verdict: Verdict;
+  readonly at: string;
+}
+
+/** Change set, approval, transition and audit entry for a verdict; answers the patch for the action row. */
+async function writeVerdict(tx: Repos, ctx: WriteContext) {
+  const { deps, verdict, actionId, at } = ctx;
+  let changesetId: string | null = null;
+  if (verdict.changeset) {
+    changesetId = deps.newId('cs');
+    const cs = verdict.changeset;
+    await tx.changesets.insert(
+      {
+        id: changesetId,
+        actionId,
+        hash: cs.hash,
+        summary: {
+          ...cs.summary,
+          object: cs.object,
+          operation: cs.operation,
+          target: cs.target ?? null,
+          missing_ids: cs.missing,
+        },
+        createdAt: at,
+      },
+      changeRecordRows(changesetId, cs),
+    );
+  }
+  let approval: ApprovalRow | undefined;
+  if (verdict.approval && verdict.changeset) {
+    const created = deps.clock.now().getTime();
+    approval = await tx.approvals.insert({
+      id: deps.newId('apr'),
+      actionId,
+      changesetHash: verdict.changeset.hash,
+      policyVersion: deps.policyVersion,
+      agentVersion: ctx.agent.version,
+      required: verdict.approval.required,
+      role: verdict.approval.role,
+      checklist: verdict.approval.checklist,
+      status: 'pending',
+      expiresAt: new Date(created + deps.approvals.expireAfterMs).toISOString(),
+      escalationLevel: 0,
+      nextEscalationAt:
+        deps.approvals.firstEscalationMs !== undefined
+          ? new Date(created + deps.approvals.firstEscalationMs).toISOString()
+          : null,
+      createdAt: at,
+    });
+  }
+  if (ctx.from === null) await tx.transitions.append({ actionId, from: null, to: 'proposed', at, detail: {} });
+  await tx.transitions.append({
+    actionId,
+    from: ctx.from ?? 'proposed',
+    to: verdict.status,
+    at,
+    detail: { routing: verdict.decision.routing, ...(verdict.error ? { code: verdict.error.code } : {}) },
+  });
+  const req = ctx.request;
+  const auditSeq = await appendAudit(tx, [
+    {
+      at,
+      type: ctx.from === null ? 'action.decided' : 'action.replanned',
+      actor: `agent:${ctx.agent.id}`,
+      subject: actionId,
+      data: {
+        action_id: actionId,
+        agent_id: ctx.agent.id,
+        agent_version: ctx.agent.version,
+        mode: verdict.decision.mode,
+        connector: req.connector,
+        object: req.object,
+        operation: req.operation,
+        target: req.target ?? null,
+        reason: req.reason,
+        idempotency_key: req.idempotencyKey ?? null,
+        changeset_hash: verdict.changeset?.hash ?? null,
+        summary: verdict.changeset ? { ...verdict.changeset.summary } : null,
+        effect: verdict.decision.effect,
+        rules: [...verdict.decision.rules],
+        code: verdict.error?.code ?? null,
+        routing: verdict.decision.routing,
+        status: verdict.status,
+        policy_version: verdict.decision.policyVersion,
+        approval_id: approval?.id ?? null,
+      },
+    },
+  ]);
+  return {
+    status: verdict.status,
+    decision: { ...verdict.decision, auditSeq },
+    changesetId,
+    approvalId: approval?.id ?? null,
+    error: verdict.error ?? null,
+    result: verdict.result ?? null,
+    updatedAt: at,
+  };
+}
+
+/** Records a new action with its verdict. An idempotency-key race answers the existing action. */
+export async function recordNewAction(
+  deps: PipelineDeps,
+  agent: AgentDefinition,
+  actionId: string,
+  request: ActionRequest,
+  verdict: Verdict,
+): Promise<{ inserted: true; action: ActionRow } | { inserted: false; existing: ActionRow }> {
+  const at = deps.clock.now().toISOString();
+  try {
+    const action = await deps.storage.transaction(async (tx) => {
+      const ins = await tx.actions.insert({
+        id: actionId,
+        agentId: agent.id,
+        connector: request.connector,
+        object: request.object,
+        operation: request.operation,
+        status: 'proposed',
+        idempotencyKey: request.idempotencyKey ?? null,
+        request,
+        parentActionId: request.parentActionId ?? null,
+        createdAt: at,
+        updatedAt: at,
+      });
+      if (!ins.inserted) throw new IdempotentReplay(ins.existing);
+      const patch = await writeVerdict(tx, { deps, agent, actionId, request, from: null, verdict, at });
+      const updated = await tx.actions.update(actionId, patch, { version: ins.row.version });
+      if (!updated) throw new Error(`action ${actionId} changed while it was being recorded`);
+      return updated;
+    });
+    return { inserted: true, action };
+  } catch (e) {
+    if (e instanceof IdempotentReplay) return { inserted: false, existing: e.existing };
+    throw e;
+  }
+}
+
+/** Records a fresh verdict for an existing action (re-planned after its records changed). */
+export async function recordReplan(
+  deps: PipelineDeps,
+  agent: AgentDefinition,
+  action: ActionRow,
+  verdict: Verdict,
+): Promise<ActionRow | undefined> {
+  const at = deps.clock.now().toISOString();
+  return deps.storage.transaction(async (tx) => {
+    const patch = await writeVerdict(tx, {
+      deps,
+      agent,
+      actionId: action.id,
+      request: action.request as ActionRequest,
+      from: action.status,
+      verdict,
+      at,
+    });
+    return tx.actions.update(action.id, patch, { status: action.status, version: action.version });
+  });
+}
+
+/** Moves an action to a final status with its transition and audit entry, atomically (compare-and-set). */
+export async function finishAction(
+  deps: PipelineDeps,
+  action: ActionRow,
+  to: string,
+  patch: { result?: unknown; error?: { code: string; message: string } | null },
+  audit: { type: string; data: Record<string, unknown> },
+): Promise<ActionRow | undefined> {
+  const at = deps.clock.now().toISOString();
+  return deps.storage.transaction(async (tx) => {
+    const updated = await tx.actions.update(
+      action.id,
+      {
+        status: to,
+        updatedAt: at,
+        ...(patch.result !== undefined ? { result: patch.result } : {}),
+        ...(patch.error !== undefined ? { error: patch.error } : {}),
+      },
+      { status: action.status, version: action.version },
+    );
+    if (!updated) return undefined;
+    await tx.transitions.append({
+      actionId: action.id,
+      from: action.status,
+      to,
+      at,
+      detail: patch.error ? { code: patch.error.code } : {},
+    });
+    await appendAudit(tx, [
+      {
+        at,
+        type: audit.type,
+        actor: `agent:${action.agentId}`,
+        subject: action.id,
+        data: { action_id: action.id, status: to, ...audit.data },
+      },
+    ]);
+    return updated;
+  });
+}

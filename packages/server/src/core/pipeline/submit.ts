@@ -1,0 +1,75 @@
+/**
+ * submitAction: the one pipeline every transport calls. The order of stages is a security
+ * property; read it top to bottom:
+ *
+ *   idempotency → agent mode (paused?) → breakers → rate budget → boundary → scope → plan (diff)
+ *   → policy → mode → persist decision + audit (fail closed) → execute → persist result + audit
+ */
+import { GatehouseError } from '../errors.js';
+import type { ActionRow } from '../ports/storage.js';
+import { executeAction } from './execute.js';
+import { effectiveMode, haltingBreaker, takeRateBudget } from './gates.js';
+import { judge } from './judge.js';
+import { recordNewAction, type Verdict } from './record.js';
+import type { ActionRequest, ActionResult, AgentDefinition, PipelineDeps } from './types.js';
+import { baseDecision, refusalVerdict, verdictFor } from './verdict.js';
+
+export function agentFor(deps: Pick<PipelineDeps, 'agents'>, agentId: string): AgentDefinition {
+  const agent = deps.agents.get(agentId);
+  if (!agent) throw new GatehouseError('agent_not_found', `agent '${agentId}' is not in the config`);
+  return agent;
+}
+
+export async function submitAction(deps: PipelineDeps, agentId: string, request: ActionRequest): Promise<ActionResult> {
+  const started = performance.now();
+  const agent = agentFor(deps, agentId);
+
+  // Same idempotency key, same action: never judged or executed twice.
+  if (request.idempotencyKey !== undefined) {
+    const existing = await deps.storage.actions.findByIdempotencyKey(agent.id, request.idempotencyKey);
+    if (existing) return { action: existing, replayed: true };
+  }
+
+  const verdict = await decide(deps, agent, request);
+  const actionId = deps.newId('act');
+  const recorded = await recordNewAction(deps, agent, actionId, request, verdict);
+  if (!recorded.inserted) return { action: recorded.existing, replayed: true };
+
+  let action: ActionRow = recorded.action;
+  let changeset = verdict.changeset;
+  if (action.status === 'executing' && changeset) {
+    const done = await executeAction(deps, agent, action, changeset);
+    action = done.action;
+    changeset = done.changeset;
+  }
+  deps.observer?.actionSettled?.(action, Math.round((performance.now() - started) * 1000));
+  return { action, ...(changeset ? { changeset } : {}), replayed: false };
+}
+
+/** Everything before persistence: gates that need no plan first (cheap and absolute), then judging. */
+async function decide(deps: PipelineDeps, agent: AgentDefinition, request: ActionRequest): Promise<Verdict> {
+  const mode = await effectiveMode(deps.storage, agent);
+  const base = baseDecision(deps, agent, mode);
+  if (mode === 'paused') {
+    return refusalVerdict(base, 'agent_paused', `${agent.id} is paused: writes are refused, reads still work`);
+  }
+  const breaker = await haltingBreaker(deps.storage, agent.id);
+  if (breaker) {
+    return refusalVerdict(
+      base,
+      'breaker_open',
+      `breaker ${breaker.breakerId} is ${breaker.state} for ${breaker.scopeKey}: writes are refused`,
+      {
+        status: 'breaker_open',
+        details: { breaker_id: breaker.breakerId, scope: breaker.scopeKey, since: breaker.since },
+      },
+    );
+  }
+  const rate = await takeRateBudget(deps.storage, agent.id, agent.limits?.actionsPerMinute, deps.clock.now());
+  if (!rate.allowed) {
+    return refusalVerdict(base, 'rate_limited', `${agent.id} exceeded its budget of ${rate.limit} actions per minute`, {
+      details: { limit: rate.limit, count: rate.count },
+    });
+  }
+  return verdictFor(base, await judge(deps, agent, mode, request), agent.id);
+}

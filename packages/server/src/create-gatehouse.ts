@@ -1,0 +1,167 @@
+/**
+ * The one composition root: config in, a running Gatehouse out. Everything that does I/O is
+ * created here and handed to the core as ports; nothing else in the code base wires adapters.
+ */
+import { createHmac, randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import pino from 'pino';
+import { loadOrCreateSigningKey } from './adapters/audit/signing-key.js';
+import { openConnectors } from './adapters/connectors/index.js';
+import { openStorage } from './adapters/storage/index.js';
+import type { CompiledConfig, PersonConfig } from './config/index.js';
+import { createAuditService, type AuditService } from './core/audit-service.js';
+import { systemClock, type Clock } from './core/clock.js';
+import { hashKey, type Principal } from './core/keys.js';
+import { recoverActions, type PipelineDeps } from './core/pipeline/index.js';
+import type { Connector } from './core/ports/connector.js';
+import type { Storage } from './core/ports/storage.js';
+import { createHttpApp, type HttpAppOptions } from './http/app.js';
+import { createApiRegistry } from './http/openapi.js';
+import { registerActionRoutes } from './http/routes/actions.js';
+import { registerGovernanceRoutes } from './http/routes/governance.js';
+import { registerRecordRoutes } from './http/routes/records.js';
+import { registerSystemRoutes } from './http/routes/system.js';
+import { agentDefinitions, policyRules } from './wiring.js';
+
+export { agentDefinitions, policyRules };
+
+export const VERSION = '0.1.0';
+
+export interface GatehouseOptions {
+  config: CompiledConfig;
+  clock?: Clock;
+  /** pino options or false; default: info-level JSON logs to stderr. */
+  logger?: boolean | pino.LoggerOptions;
+  instanceId?: string;
+  /** Skip the periodic checkpoint timer (tests drive checkpoints themselves). */
+  timers?: boolean;
+}
+
+export interface Gatehouse {
+  readonly config: CompiledConfig;
+  readonly storage: Storage;
+  readonly connectors: ReadonlyMap<string, Connector>;
+  readonly pipeline: PipelineDeps;
+  readonly audit: AuditService;
+  readonly http: FastifyInstance;
+  /** Starts listening on config.server.listen (or the given port); answers the bound address. */
+  listen(port?: number): Promise<string>;
+  close(): Promise<void>;
+}
+
+const newId = (prefix: string) =>
+  `${prefix}_${Date.now().toString(36)}${randomUUID().replaceAll('-', '').slice(0, 14)}`;
+
+export async function createGatehouse(opts: GatehouseOptions): Promise<Gatehouse> {
+  const { config } = opts;
+  const clock = opts.clock ?? systemClock;
+  const instanceId = opts.instanceId ?? `gh-${randomUUID().slice(0, 8)}`;
+  const logger =
+    opts.logger === false
+      ? false
+      : pino(typeof opts.logger === 'object' ? opts.logger : { level: 'info' }, pino.destination(2));
+
+  const storage = await openStorage(config.storage.url);
+  const opened: Connector[] = [];
+  try {
+    await storage.migrate();
+    const connectors = await openConnectors(config, clock, opened);
+    const key = loadOrCreateSigningKey(config.audit.signing_key_file);
+    // Keyed digests for `pii: hash` derive from the audit key: stable across restarts, never sent anywhere.
+    const piiSecret = createHmac('sha256', key.privateKey.export({ format: 'der', type: 'pkcs8' }))
+      .update('gatehouse/pii-hash/v1')
+      .digest('hex');
+
+    const pipeline: PipelineDeps = {
+      clock,
+      storage,
+      connectors,
+      agents: agentDefinitions(config),
+      policies: policyRules(config),
+      policyVersion: config.versions.policies,
+      approvals: {
+        expireAfterMs: config.approvals.expire_after_ms,
+        ...(config.approvals.escalation[0] ? { firstEscalationMs: config.approvals.escalation[0].after_ms } : {}),
+      },
+      piiSecret,
+      newId,
+    };
+    const audit = createAuditService({
+      storage,
+      clock,
+      privateKey: key.privateKey,
+      publicKey: key.publicKey,
+      keyId: key.keyId,
+      everyMs: config.audit.checkpoint_every_ms,
+      instanceId,
+    });
+
+    const registry = createApiRegistry();
+    const auth: HttpAppOptions = {
+      logger: logger === false ? false : logger,
+      bodyLimit: config.server.body_limit,
+      registry,
+      async authenticate(token): Promise<Principal | { error: 'key_invalid' | 'key_revoked' }> {
+        const row = await storage.keys.findByHash(hashKey(token));
+        if (!row) return { error: 'key_invalid' };
+        return { kind: row.kind, id: row.subject, keyId: row.id };
+      },
+    };
+    const http = createHttpApp(auth);
+    const people = new Map<string, PersonConfig>(config.people.map((p) => [p.id, p]));
+    const ctx = { deps: pipeline, config, registry, auth, audit, people };
+    await registerSystemRoutes(http, {
+      registry,
+      version: VERSION,
+      publicUrl: config.server.public_url,
+      dashboardDir: fileURLToPath(new URL('../../dashboard/dist/', import.meta.url)),
+      async ready() {
+        const checks: Record<string, { ok: boolean; detail: string }> = {};
+        try {
+          await storage.ping();
+          checks.storage = { ok: true, detail: storage.dialect };
+        } catch (e) {
+          checks.storage = { ok: false, detail: (e as Error).message };
+        }
+        for (const [id, c] of connectors)
+          checks[`connector:${id}`] = await c.health().catch((e: Error) => ({ ok: false, detail: e.message }));
+        return { ok: Object.values(checks).every((c) => c.ok), checks };
+      },
+    });
+    registerActionRoutes(http, ctx);
+    registerRecordRoutes(http, ctx);
+    registerGovernanceRoutes(http, ctx);
+    await http.ready();
+
+    // Resume what a crash interrupted before taking new work. SQLite means one instance: every
+    // `executing` row is ours. On PostgreSQL another instance may be mid-write: only stale rows.
+    await recoverActions(pipeline, { staleAfterMs: storage.dialect === 'sqlite' ? 0 : 30_000 });
+    if (opts.timers !== false) audit.start((e) => http.log.error({ err: e }, 'audit checkpoint failed'));
+
+    let closed = false;
+    return {
+      config,
+      storage,
+      connectors,
+      pipeline,
+      audit,
+      http,
+      async listen(port?: number) {
+        return http.listen({ host: config.server.host, port: port ?? config.server.port });
+      },
+      async close() {
+        if (closed) return;
+        closed = true;
+        await http.close();
+        await audit.stop().catch((e: unknown) => http.log.error({ err: e }, 'final audit checkpoint failed'));
+        for (const c of connectors.values()) await c.close();
+        await storage.close();
+      },
+    };
+  } catch (e) {
+    for (const c of opened) await c.close().catch(() => undefined);
+    await storage.close().catch(() => undefined);
+    throw e;
+  }
+}

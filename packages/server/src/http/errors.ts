@@ -1,0 +1,88 @@
+/**
+ * The one place where error codes become HTTP statuses. The core raises GatehouseError with a
+ * stable code and never knows HTTP; every transport maps codes here (or in its own equivalent).
+ * Unknown codes are treated as the caller's mistake only if listed; anything else is a 500.
+ */
+import type { GatehouseError } from '../core/errors.js';
+
+export const ERROR_STATUS = {
+  invalid_json: 400,
+  invalid_request: 400,
+  invalid_query: 400,
+  invalid_cursor: 400,
+  invalid_filter: 400,
+  unsupported_media_type: 415,
+  body_too_large: 413,
+  unauthenticated: 401,
+  key_invalid: 401,
+  key_revoked: 401,
+  forbidden: 403,
+  connector_not_granted: 403,
+  object_not_granted: 403,
+  operation_not_granted: 403,
+  field_not_writable: 403,
+  field_not_readable: 403,
+  invalid_value: 422,
+  stale: 409,
+  record_out_of_scope: 403,
+  batch_too_large: 403,
+  policy_denied: 403,
+  not_found: 404,
+  route_not_found: 404,
+  record_not_found: 404,
+  action_not_found: 404,
+  approval_not_found: 404,
+  agent_not_found: 404,
+  unknown_connector: 404,
+  unknown_object: 404,
+  unknown_property: 422,
+  unsupported_operation: 422,
+  method_not_allowed: 405,
+  conflict: 409,
+  idempotency_conflict: 409,
+  already_decided: 409,
+  breaker_open: 423,
+  agent_paused: 423,
+  rate_limited: 429,
+  not_ready: 503,
+  storage_unavailable: 503,
+  connector_unavailable: 502,
+  internal: 500,
+} as const satisfies Record<string, number>;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export function statusForCode(code: string): number {
+  return (ERROR_STATUS as Record<string, number>)[code] ?? 500;
+}
+
+export interface WireError {
+  error: { code: string; message: string; details?: Record<string, unknown>; request_id: string };
+}
+
+export function wireError(err: GatehouseError, requestId: string): WireError {
+  return {
+    error: {
+      code: err.code,
+      message: err.message,
+      ...(err.details ? { details: { ...err.details } } : {}),
+      request_id: requestId,
+    },
+  };
+}
+
+/** Human descriptions of the codes, published in the OpenAPI document. */
+export const ERROR_DESCRIPTIONS: Partial<Record<ErrorCode, string>> = {
+  invalid_json: 'The body is not valid JSON.',
+  invalid_request: 'The body or parameters do not match the schema; the message names the field.',
+  body_too_large: 'The body exceeds server.body_limit.',
+  unauthenticated: 'No Authorization: Bearer key was sent.',
+  key_invalid: 'The key is unknown or malformed.',
+  key_revoked: 'The key was revoked.',
+  forbidden: "The caller's role does not allow this.",
+  field_not_writable: "The agent's grants do not allow writing this field.",
+  record_out_of_scope: "The record is outside the grant's where filter.",
+  breaker_open: 'A circuit breaker covering this agent is open; writes are refused.',
+  agent_paused: 'The agent is paused; writes are refused, reads still work.',
+  rate_limited: 'The agent exceeded its actions_per_minute budget.',
+};

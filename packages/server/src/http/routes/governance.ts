@@ -1,0 +1,213 @@
+/** People-facing reads and controls: agents and their modes, the audit log, KPI intake, approvals and breakers lists. */
+import { KpiBatch } from '@gatehouse/contract';
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { GatehouseError } from '../../core/errors.js';
+import { auditEventId, effectiveMode } from '../../core/pipeline/index.js';
+import { setAgentMode } from '../../core/governance.js';
+import { requirePrincipal } from '../app.js';
+import { requirePerson, type RouteContext } from '../context.js';
+import { parseInput } from '../validate.js';
+
+const READ_ROLES = ['admin', 'approver', 'auditor', 'responder'];
+const AUDIT_ROLES = ['admin', 'auditor'];
+
+const ModeBody = z.strictObject({
+  mode: z.enum(['observe', 'gated', 'autonomous', 'paused']),
+  comment: z.string().max(2_000).optional(),
+});
+const AuditQuery = z.strictObject({
+  after: z.coerce.number().int().min(0).default(0),
+  limit: z.coerce.number().int().min(1).max(1_000).default(100),
+});
+const ApprovalsQuery = z.strictObject({
+  status: z.enum(['pending', 'approved', 'rejected', 'expired', 'void']).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+
+export function registerGovernanceRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  const { registry, deps } = ctx;
+
+  registry.add({
+    method: 'GET',
+    path: '/v1/agents',
+    summary: 'Agents with their configured and effective modes.',
+    tag: 'agents',
+    auth: 'person',
+  });
+  app.get('/v1/agents', async (req) => {
+    await requirePerson(ctx, req, READ_ROLES);
+    const results = [];
+    for (const a of ctx.config.agents) {
+      const def = deps.agents.get(a.id);
+      const state = await deps.storage.agents.get(a.id);
+      results.push({
+        id: a.id,
+        owner: a.owner,
+        description: a.description ?? null,
+        configured_mode: a.mode,
+        mode: def ? await effectiveMode(deps.storage, def) : a.mode,
+        mode_set_by: state?.updatedBy ?? null,
+        mode_set_at: state?.updatedAt ?? null,
+        version: ctx.config.versions.agents[a.id],
+        grants: a.grants.map((g) => ({
+          connector: g.connector,
+          objects: g.objects,
+          operations: g.operations,
+          read_fields: g.read_fields ?? null,
+          write_fields: g.write_fields ?? [],
+          where: g.where?.source ?? null,
+          pii: g.pii,
+        })),
+        limits: a.limits,
+      });
+    }
+    return { results };
+  });
+
+  registry.add({
+    method: 'POST',
+    path: '/v1/agents/:id/mode',
+    summary: "Change an agent's mode (admin).",
+    tag: 'agents',
+    auth: 'person',
+    body: ModeBody,
+  });
+  app.post<{ Params: { id: string } }>('/v1/agents/:id/mode', async (req) => {
+    const who = await requirePerson(ctx, req, ['admin']);
+    const b = parseInput(ModeBody, req.body, 'body');
+    const r = await setAgentMode(deps, {
+      agentId: req.params.id,
+      mode: b.mode,
+      actor: `person:${who.id}`,
+      ...(b.comment ? { comment: b.comment } : {}),
+    });
+    return { id: r.agentId, mode: r.to, previous_mode: r.from, audit_event_id: auditEventId(r.auditSeq) };
+  });
+
+  registry.add({
+    method: 'GET',
+    path: '/v1/audit',
+    summary: 'Audit entries in order (auditor, admin).',
+    tag: 'audit',
+    auth: 'person',
+    query: AuditQuery,
+  });
+  app.get('/v1/audit', async (req) => {
+    await requirePerson(ctx, req, AUDIT_ROLES);
+    const q = parseInput(AuditQuery, req.query, 'query');
+    const rows = await deps.storage.audit.list({ afterSeq: q.after, limit: q.limit });
+    const last = rows.at(-1);
+    return {
+      results: rows.map((e) => ({
+        id: auditEventId(e.seq),
+        seq: e.seq,
+        at: e.at,
+        type: e.type,
+        actor: e.actor,
+        subject: e.subject,
+        data: e.data,
+        prev_hash: e.prevHash,
+        hash: e.hash,
+      })),
+      ...(rows.length === q.limit && last ? { paging: { next: { after: String(last.seq) } } } : {}),
+    };
+  });
+
+  registry.add({
+    method: 'GET',
+    path: '/v1/audit/verify',
+    summary: 'Verify the hash chain and signed checkpoints.',
+    tag: 'audit',
+    auth: 'person',
+  });
+  app.get('/v1/audit/verify', async (req) => {
+    await requirePerson(ctx, req, AUDIT_ROLES);
+    const r = await ctx.audit.verify();
+    return {
+      ok: r.ok,
+      entries: r.entries,
+      checkpoints: r.checkpoints,
+      ...(r.lastCheckpoint ? { last_checkpoint: r.lastCheckpoint } : {}),
+      problems: r.problems,
+    };
+  });
+
+  registry.add({
+    method: 'POST',
+    path: '/v1/kpis',
+    summary: 'Push KPI samples (counts per period); idempotent by (metric, dims, at).',
+    tag: 'kpis',
+    auth: 'ingest',
+    body: KpiBatch,
+  });
+  app.post('/v1/kpis', async (req) => {
+    const p = await requirePrincipal(ctx.auth, req);
+    if (p.kind === 'agent')
+      throw new GatehouseError('forbidden', 'KPI samples come from ingest or person keys, not agents');
+    const b = parseInput(KpiBatch, req.body, 'body');
+    const samples = b.samples.map((s) => ({
+      metric: s.metric,
+      value: s.value,
+      at: new Date(s.at).toISOString(),
+      dims: s.dims,
+    }));
+    const stored = await deps.storage.kpis.insertSamples(samples);
+    return { accepted: samples.length, stored, duplicates: samples.length - stored };
+  });
+
+  registry.add({
+    method: 'GET',
+    path: '/v1/approvals',
+    summary: 'Approval requests, oldest first.',
+    tag: 'approvals',
+    auth: 'person',
+    query: ApprovalsQuery,
+  });
+  app.get('/v1/approvals', async (req) => {
+    await requirePerson(ctx, req, READ_ROLES);
+    const q = parseInput(ApprovalsQuery, req.query, 'query');
+    const rows = await deps.storage.approvals.list({
+      ...(q.status ? { status: q.status } : {}),
+      limit: q.limit,
+    });
+    return {
+      results: rows.map((a) => ({
+        id: a.id,
+        action_id: a.actionId,
+        status: a.status,
+        required: a.required,
+        role: a.role,
+        checklist: a.checklist,
+        changeset_hash: a.changesetHash,
+        policy_version: a.policyVersion,
+        agent_version: a.agentVersion,
+        expires_at: a.expiresAt,
+        created_at: a.createdAt,
+        decided_at: a.decidedAt,
+      })),
+    };
+  });
+
+  registry.add({
+    method: 'GET',
+    path: '/v1/breakers',
+    summary: 'Breaker states per scope.',
+    tag: 'breakers',
+    auth: 'person',
+  });
+  app.get('/v1/breakers', async (req) => {
+    await requirePerson(ctx, req, READ_ROLES);
+    const rows = await deps.storage.breakers.list();
+    const states = new Map(rows.map((r) => [r.breakerId, r]));
+    return {
+      results: ctx.config.breakers.map((b) => ({
+        id: b.id,
+        metric: b.metric,
+        scope: b.scope,
+        state: states.get(b.id)?.state ?? 'closed',
+        since: states.get(b.id)?.since ?? null,
+      })),
+    };
+  });
+}

@@ -1,0 +1,70 @@
+import type { FastifyInstance } from 'fastify';
+import { existsSync } from 'node:fs';
+import fastifyStatic from '@fastify/static';
+import type { ApiRegistry } from '../openapi.js';
+
+export interface ReadyReport {
+  ok: boolean;
+  checks: Record<string, { ok: boolean; detail: string }>;
+}
+
+export interface SystemRouteDeps {
+  registry: ApiRegistry;
+  version: string;
+  publicUrl?: string;
+  ready(): Promise<ReadyReport>;
+  /** Built dashboard files (packages/dashboard/dist); absent in a bare checkout. */
+  dashboardDir?: string;
+}
+
+/** Liveness, readiness, the OpenAPI document and the dashboard's static files. */
+export async function registerSystemRoutes(app: FastifyInstance, deps: SystemRouteDeps): Promise<void> {
+  deps.registry.add({
+    method: 'GET',
+    path: '/healthz',
+    summary: 'Liveness: the process answers.',
+    tag: 'system',
+    auth: 'none',
+  });
+  app.get('/healthz', async () => ({ ok: true, version: deps.version }));
+
+  deps.registry.add({
+    method: 'GET',
+    path: '/readyz',
+    summary: 'Readiness: storage and connectors answer.',
+    tag: 'system',
+    auth: 'none',
+    responses: { 200: 'Ready', 503: 'Not ready; the body says which check failed' },
+  });
+  app.get('/readyz', async (_req, reply) => {
+    const report = await deps.ready();
+    return reply.status(report.ok ? 200 : 503).send(report);
+  });
+
+  deps.registry.add({
+    method: 'GET',
+    path: '/v1/openapi.json',
+    summary: 'This API, as OpenAPI 3.1.',
+    tag: 'system',
+    auth: 'none',
+  });
+  let doc: Record<string, unknown> | undefined;
+  app.get('/v1/openapi.json', async () => {
+    doc ??= deps.registry.document({ version: deps.version, ...(deps.publicUrl ? { serverUrl: deps.publicUrl } : {}) });
+    return doc;
+  });
+
+  if (deps.dashboardDir && existsSync(deps.dashboardDir)) {
+    await app.register(fastifyStatic, { root: deps.dashboardDir, prefix: '/', index: ['index.html'], wildcard: false });
+  } else {
+    app.get('/', async (_req, reply) =>
+      reply
+        .type('text/html; charset=utf-8')
+        .send(
+          '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Gatehouse</title></head><body><main><h1>Gatehouse</h1>' +
+            '<p>The dashboard is not built in this checkout (run <code>npm run build</code>). The API is described at ' +
+            '<a href="/v1/openapi.json">/v1/openapi.json</a>; health at <a href="/healthz">/healthz</a>.</p></main></body></html>',
+        ),
+    );
+  }
+}
