@@ -2,7 +2,7 @@
  * The one composition root: config in, a running Gatehouse out. Everything that does I/O is
  * created here and handed to the core as ports; nothing else in the code base wires adapters.
  */
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
@@ -13,16 +13,19 @@ import type { CompiledConfig, PersonConfig } from './config/index.js';
 import { createAuditService, type AuditService } from './core/audit-service.js';
 import { systemClock, type Clock } from './core/clock.js';
 import { hashKey, type Principal } from './core/keys.js';
+import { sweepApprovals } from './core/approvals/index.js';
 import { recoverActions, type PipelineDeps } from './core/pipeline/index.js';
 import type { Connector } from './core/ports/connector.js';
 import type { Storage } from './core/ports/storage.js';
 import { createHttpApp, type HttpAppOptions } from './http/app.js';
 import { createApiRegistry } from './http/openapi.js';
 import { registerActionRoutes } from './http/routes/actions.js';
+import { registerApprovalRoutes } from './http/routes/approvals.js';
 import { registerGovernanceRoutes } from './http/routes/governance.js';
 import { registerRecordRoutes } from './http/routes/records.js';
+import { registerSessionRoutes } from './http/routes/session.js';
 import { registerSystemRoutes } from './http/routes/system.js';
-import { agentDefinitions, policyRules } from './wiring.js';
+import { agentDefinitions, piiSecretFrom, pipelineDeps, policyRules } from './wiring.js';
 
 export { agentDefinitions, policyRules };
 
@@ -68,25 +71,14 @@ export async function createGatehouse(opts: GatehouseOptions): Promise<Gatehouse
     await storage.migrate();
     const connectors = await openConnectors(config, clock, opened);
     const key = loadOrCreateSigningKey(config.audit.signing_key_file);
-    // Keyed digests for `pii: hash` derive from the audit key: stable across restarts, never sent anywhere.
-    const piiSecret = createHmac('sha256', key.privateKey.export({ format: 'der', type: 'pkcs8' }))
-      .update('gatehouse/pii-hash/v1')
-      .digest('hex');
 
-    const pipeline: PipelineDeps = {
+    const pipeline = pipelineDeps(config, {
       clock,
       storage,
       connectors,
-      agents: agentDefinitions(config),
-      policies: policyRules(config),
-      policyVersion: config.versions.policies,
-      approvals: {
-        expireAfterMs: config.approvals.expire_after_ms,
-        ...(config.approvals.escalation[0] ? { firstEscalationMs: config.approvals.escalation[0].after_ms } : {}),
-      },
-      piiSecret,
+      piiSecret: piiSecretFrom(key.privateKey),
       newId,
-    };
+    });
     const audit = createAuditService({
       storage,
       clock,
@@ -103,8 +95,9 @@ export async function createGatehouse(opts: GatehouseOptions): Promise<Gatehouse
       bodyLimit: config.server.body_limit,
       registry,
       async authenticate(token): Promise<Principal | { error: 'key_invalid' | 'key_revoked' }> {
-        const row = await storage.keys.findByHash(hashKey(token));
+        const row = await storage.keys.findByHash(hashKey(token), { includeRevoked: true });
         if (!row) return { error: 'key_invalid' };
+        if (row.revokedAt) return { error: 'key_revoked' };
         return { kind: row.kind, id: row.subject, keyId: row.id };
       },
     };
@@ -131,13 +124,31 @@ export async function createGatehouse(opts: GatehouseOptions): Promise<Gatehouse
     });
     registerActionRoutes(http, ctx);
     registerRecordRoutes(http, ctx);
+    registerApprovalRoutes(http, ctx);
     registerGovernanceRoutes(http, ctx);
+    registerSessionRoutes(http, ctx);
     await http.ready();
 
     // Resume what a crash interrupted before taking new work. SQLite means one instance: every
     // `executing` row is ours. On PostgreSQL another instance may be mid-write: only stale rows.
     await recoverActions(pipeline, { staleAfterMs: storage.dialect === 'sqlite' ? 0 : 30_000 });
-    if (opts.timers !== false) audit.start((e) => http.log.error({ err: e }, 'audit checkpoint failed'));
+    // Deadlines live in the database: expiries that passed while we were down happen now.
+    await sweepApprovals(pipeline);
+    let sweeper: NodeJS.Timeout | undefined;
+    if (opts.timers !== false) {
+      audit.start((e) => http.log.error({ err: e }, 'audit checkpoint failed'));
+      let sweeping = false;
+      sweeper = setInterval(() => {
+        if (sweeping) return;
+        sweeping = true;
+        sweepApprovals(pipeline)
+          .catch((e: unknown) => http.log.error({ err: e }, 'approval sweep failed'))
+          .finally(() => {
+            sweeping = false;
+          });
+      }, 1_000);
+      sweeper.unref();
+    }
 
     let closed = false;
     return {
@@ -153,6 +164,7 @@ export async function createGatehouse(opts: GatehouseOptions): Promise<Gatehouse
       async close() {
         if (closed) return;
         closed = true;
+        if (sweeper) clearInterval(sweeper);
         await http.close();
         await audit.stop().catch((e: unknown) => http.log.error({ err: e }, 'final audit checkpoint failed'));
         for (const c of connectors.values()) await c.close();

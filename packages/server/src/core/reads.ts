@@ -61,6 +61,16 @@ export interface ListInput {
   limit: number;
   after?: string;
   filters?: readonly Filter[];
+  /** Only these properties (of those the grant lets the agent read). */
+  properties?: readonly string[];
+}
+
+function only(view: CrmRecordView, properties: readonly string[] | undefined): CrmRecordView {
+  if (!properties) return view;
+  return {
+    id: view.id,
+    properties: Object.fromEntries(Object.entries(view.properties).filter(([k]) => properties.includes(k))),
+  };
 }
 
 export async function listRecords(deps: PipelineDeps, agent: AgentDefinition, input: ListInput): Promise<ReadPage> {
@@ -85,7 +95,7 @@ export async function listRecords(deps: PipelineDeps, agent: AgentDefinition, in
       : await connector.list(input.object, { limit: want, ...(after ? { after } : {}) });
     for (const r of page.results) {
       const view = projectRecord(grants, r, pii, { hashSecret: deps.piiSecret });
-      if (view) results.push(view);
+      if (view) results.push(only(view, input.properties));
     }
     after = page.nextAfter;
     if (!after) break;
@@ -96,7 +106,7 @@ export async function listRecords(deps: PipelineDeps, agent: AgentDefinition, in
 export async function getRecord(
   deps: PipelineDeps,
   agent: AgentDefinition,
-  input: { connector: string; object: string; id: string },
+  input: { connector: string; object: string; id: string; properties?: readonly string[] },
 ): Promise<CrmRecordView> {
   const grants = readGrants(agent, input.connector, input.object);
   const connector = connectorFor(deps, input.connector);
@@ -104,5 +114,5 @@ export async function getRecord(
   const record = await connector.get(input.object, input.id);
   const view = record ? projectRecord(grants, record, pii, { hashSecret: deps.piiSecret }) : undefined;
   if (!view) throw new GatehouseError('record_not_found', `${input.object} ${input.id} not found`);
-  return view;
+  return only(view, input.properties);
 }

@@ -49,7 +49,8 @@ function fastifyErrorCode(err: { code?: string; statusCode?: number }): string |
 
 export function createHttpApp(opts: HttpAppOptions): FastifyInstance {
   const app = Fastify({
-    logger: opts.logger,
+    // Fastify 5 takes a ready pino instance as `loggerInstance`, options/booleans as `logger`.
+    ...(typeof opts.logger === 'boolean' ? { logger: opts.logger } : { loggerInstance: opts.logger }),
     bodyLimit: opts.bodyLimit,
     requestIdHeader: 'x-request-id',
     genReqId: () => `req_${randomUUID().replaceAll('-', '').slice(0, 20)}`,

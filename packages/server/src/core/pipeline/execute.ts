@@ -15,7 +15,7 @@ import type { ChangeSet } from './changeset.js';
 import { effectiveMode } from './gates.js';
 import { connectorFor, judge } from './judge.js';
 import { finishAction, recordReplan } from './record.js';
-import { baseDecision, verdictFor } from './verdict.js';
+import { baseDecision, refusalVerdict, verdictFor } from './verdict.js';
 import type { ActionRequest, AgentDefinition, PipelineDeps } from './types.js';
 
 export function planOf(cs: ChangeSet): ChangePlan {
@@ -33,7 +33,7 @@ export const idempotencyKeyFor = (actionId: string, changesetHash: string) => `$
 
 export interface Executed {
   action: ActionRow;
-  changeset: ChangeSet;
+  changeset?: ChangeSet;
 }
 
 export async function executeAction(
@@ -85,14 +85,14 @@ export async function executeAction(
       return { action: done ?? (await reload(deps, action)), changeset };
     }
     case 'stale':
-      return replan(
-        deps,
-        agent,
-        action,
-        changeset,
-        result.stale.map((s) => s.id),
+      return replanAction(deps, agent, action, {
+        reason: `records changed since planning: ${result.stale
+          .map((s) => s.id)
+          .slice(0, 5)
+          .join(', ')}`,
         replans,
-      );
+        fallback: changeset,
+      });
   }
 }
 
@@ -102,43 +102,29 @@ async function reload(deps: PipelineDeps, action: ActionRow): Promise<ActionRow>
   return row;
 }
 
-/** The records changed since planning: plan again from the original request and judge again. */
-async function replan(
+/**
+ * Plan again from the original request and judge again (boundary, scope, policy, mode): the
+ * world changed (stale fingerprints) or the rules did (an approval bound to old versions).
+ * An approval given for the old change set is void: it approved other bytes.
+ */
+export async function replanAction(
   deps: PipelineDeps,
   agent: AgentDefinition,
   action: ActionRow,
-  stale: ChangeSet,
-  staleIds: readonly string[],
-  replans: number,
+  opts: { reason: string; replans: number; fallback?: ChangeSet },
 ): Promise<Executed> {
   const request = action.request as ActionRequest;
   const mode = await effectiveMode(deps.storage, agent);
   const base = baseDecision(deps, agent, mode);
   const max = deps.maxReplans ?? 2;
-  let verdict;
-  if (replans >= max) {
-    verdict = {
-      status: 'denied' as const,
-      decision: {
-        ...base,
-        effect: 'deny' as const,
-        rules: [],
-        reasons: ['records kept changing while executing'],
-        code: 'stale',
-        routing: 'deny' as const,
-      },
-      error: {
-        code: 'stale',
-        message: `the records changed ${replans + 1} times while executing; gave up: ${staleIds.slice(0, 5).join(', ')}`,
-      },
-    };
-  } else {
-    verdict = verdictFor(base, await judge(deps, agent, mode, request), agent.id);
-  }
-  const updated = await recordReplan(deps, agent, action, verdict);
-  if (!updated) return { action: await reload(deps, action), changeset: stale };
-  const changeset = verdict.changeset ?? stale;
+  const verdict =
+    opts.replans >= max
+      ? refusalVerdict(base, 'stale', `gave up after ${opts.replans + 1} attempts: ${opts.reason}`)
+      : verdictFor(base, await judge(deps, agent, mode, request), agent.id);
+  const updated = await recordReplan(deps, agent, action, verdict, opts.reason);
+  const fallback = opts.fallback ? { changeset: opts.fallback } : {};
+  if (!updated) return { action: await reload(deps, action), ...fallback };
   if (updated.status === 'executing' && verdict.changeset)
-    return executeAction(deps, agent, updated, verdict.changeset, replans + 1);
-  return { action: updated, changeset };
+    return executeAction(deps, agent, updated, verdict.changeset, opts.replans + 1);
+  return { action: updated, ...(verdict.changeset ? { changeset: verdict.changeset } : fallback) };
 }

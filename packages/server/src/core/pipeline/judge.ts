@@ -40,6 +40,26 @@ const refused = (
   ...(changeset ? { changeset } : {}),
 });
 
+/**
+ * A connector that refuses the request (unknown property, unsupported operation) makes it a
+ * recorded refusal: every attempt an agent makes lands in the audit log. Unavailability is not
+ * the agent's doing and propagates.
+ */
+async function guarded<T>(fn: () => Promise<T>): Promise<T | GatehouseError> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (
+      e instanceof GatehouseError &&
+      e.code !== 'connector_unavailable' &&
+      e.code !== 'storage_unavailable' &&
+      e.code !== 'connector_closed'
+    )
+      return e;
+    throw e;
+  }
+}
+
 export function connectorFor(deps: Pick<PipelineDeps, 'connectors'>, id: string): Connector {
   const c = deps.connectors.get(id);
   if (!c) throw new GatehouseError('unknown_connector', `no connector '${id}' is configured`);
@@ -59,7 +79,8 @@ export async function judge(
 
   // 2. Scope: every record the action names (or its target) must be inside a grant's `where`, as read now.
   const ids = req.records?.map((r) => r.id) ?? (req.target !== undefined ? [req.target] : []);
-  const current = await connector.getMany(req.object, ids);
+  const current = await guarded(() => connector.getMany(req.object, ids));
+  if (current instanceof GatehouseError) return refused(current.code, current.message, { ...current.details });
   const missing = ids.filter((id) => !current.has(id));
   if (missing.length > 0) {
     return refused(
@@ -82,7 +103,8 @@ export async function judge(
   }
 
   // 3. Plan the change set (staging diff): before/after per field, fingerprints, reversibility.
-  const plan = await connector.plan(req);
+  const plan = await guarded(() => connector.plan(req));
+  if (plan instanceof GatehouseError) return refused(plan.code, plan.message, { ...plan.details });
   const changeset = buildChangeSet(plan);
   if (plan.invalid.length > 0) {
     const first = plan.invalid[0]!;

@@ -5,6 +5,7 @@
  */
 import { sealEntries } from '../audit/chain.js';
 import type { AuditEntryDraft } from '../audit/types.js';
+import { actionSummary, approvalSummary, enqueueEvent } from '../notifications/events.js';
 import type { ActionRow, ApprovalRow, ChangeRecordRow, Repos } from '../ports/storage.js';
 import type { ChangeSet } from './changeset.js';
 import type { ActionRequest, AgentDefinition, PipelineDeps, StoredDecision } from './types.js';
@@ -141,6 +142,23 @@ async function writeVerdict(tx: Repos, ctx: WriteContext) {
       },
     },
   ]);
+  if (approval) {
+    const action = {
+      id: actionId,
+      agentId: ctx.agent.id,
+      request: req,
+      status: verdict.status,
+      connector: req.connector,
+      object: req.object,
+      operation: req.operation,
+    } as ActionRow;
+    await enqueueEvent(tx, deps.notifier, deps.newId, {
+      type: 'approval.requested',
+      at,
+      approval: approvalSummary(approval, verdict.decision.rules),
+      action: actionSummary(action, verdict.changeset?.summary),
+    });
+  }
   return {
     status: verdict.status,
     decision: { ...verdict.decision, auditSeq },
@@ -195,9 +213,30 @@ export async function recordReplan(
   agent: AgentDefinition,
   action: ActionRow,
   verdict: Verdict,
+  reason: string,
 ): Promise<ActionRow | undefined> {
   const at = deps.clock.now().toISOString();
   return deps.storage.transaction(async (tx) => {
+    // An approval of the old change set approved other bytes: void it, and say why.
+    if (action.approvalId) {
+      const old = await tx.approvals.get(action.approvalId);
+      if (old && (old.status === 'approved' || old.status === 'pending')) {
+        await tx.approvals.update(
+          old.id,
+          { status: 'void', outcome: { outcome: 'void', reason }, nextEscalationAt: null },
+          { status: old.status, version: old.version },
+        );
+        await appendAudit(tx, [
+          {
+            at,
+            type: 'approval.voided',
+            actor: 'system',
+            subject: old.id,
+            data: { approval_id: old.id, action_id: action.id, reason, changeset_hash: old.changesetHash },
+          },
+        ]);
+      }
+    }
     const patch = await writeVerdict(tx, {
       deps,
       agent,

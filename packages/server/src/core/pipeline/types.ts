@@ -6,6 +6,7 @@ import type { AgentBoundary } from '../boundary/index.js';
 import type { Clock } from '../clock.js';
 import type { Connector } from '../ports/connector.js';
 import type { ActionRow, AgentMode, Storage } from '../ports/storage.js';
+import type { Notifier } from '../notifications/types.js';
 import type { Decision, PolicyRule, Routing } from '../policy/index.js';
 import type { ChangeSet } from './changeset.js';
 
@@ -36,6 +37,15 @@ export interface PipelineDeps {
   readonly observer?: PipelineObserver;
   /** How many times an autonomous action is re-planned when its records changed under it. */
   readonly maxReplans?: number;
+  /** People and their roles (approvals: who may decide, separation of duties). */
+  readonly people?: ReadonlyMap<string, { readonly id: string; readonly roles: readonly string[] }>;
+  /** Turns events into outbox rows, enqueued in the same transaction as the state change. */
+  readonly notifier?: Notifier;
+  /** The approval ladder after the first rung (escalations). */
+  readonly escalation?: readonly {
+    readonly afterMs: number;
+    readonly notify: { readonly role: string } | { readonly person: string };
+  }[];
 }
 
 /** What the agent asked for (the wire request, in camelCase). */

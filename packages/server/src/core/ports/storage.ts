@@ -54,6 +54,9 @@ export interface Repos {
   readonly audit: AuditRepo;
   readonly rates: RatesRepo;
   readonly leases: LeasesRepo;
+  readonly deliveries: DeliveriesRepo;
+  readonly credentials: CredentialsRepo;
+  readonly sessions: SessionsRepo;
 }
 
 /** Keyset paging: rows after the row with this id, in the list's order. */
@@ -83,8 +86,8 @@ export interface KeyRow {
 export interface KeysRepo {
   /** A duplicate id or hash throws `conflict`. */
   insert(row: Omit<KeyRow, 'label' | 'revokedAt'> & { label?: string | null }): Promise<KeyRow>;
-  /** Only keys that are not revoked: a revoked key authenticates nobody. */
-  findByHash(hash: string): Promise<KeyRow | undefined>;
+  /** Only keys that are not revoked (a revoked key authenticates nobody), unless `includeRevoked`. */
+  findByHash(hash: string, opts?: { includeRevoked?: boolean }): Promise<KeyRow | undefined>;
   get(id: string): Promise<KeyRow | undefined>;
   /** Oldest first, revoked keys included. */
   list(filter?: { kind?: KeyKind; subject?: string }): Promise<KeyRow[]>;
@@ -288,7 +291,17 @@ export type NewApproval = Omit<ApprovalRow, 'nextEscalationAt' | 'decidedAt' | '
 
 /** `version` is not patchable: every update adds 1. */
 export type ApprovalPatch = Partial<
-  Pick<ApprovalRow, 'status' | 'expiresAt' | 'escalationLevel' | 'nextEscalationAt' | 'decidedAt' | 'outcome'>
+  Pick<
+    ApprovalRow,
+    | 'status'
+    | 'expiresAt'
+    | 'escalationLevel'
+    | 'nextEscalationAt'
+    | 'decidedAt'
+    | 'outcome'
+    | 'changesetHash'
+    | 'required'
+  >
 >;
 
 export type VoteDecision = 'approve' | 'reject' | 'revise';
@@ -474,4 +487,102 @@ export interface LeasesRepo {
   /** false when `holder` does not hold it. */
   release(name: string, holder: string): Promise<boolean>;
   get(name: string): Promise<LeaseRow | undefined>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// outgoing notifications: a durable outbox, so an accepted event is delivered (with retries) even
+// if the instance that produced it dies, and exactly one instance sends each attempt
+
+export type DeliveryChannel = 'webhook' | 'slack' | 'callback';
+/** Storage never writes `failed`: `markFailed` answers `pending` (retry) or `gave_up`. */
+export type DeliveryStatus = 'pending' | 'sending' | 'delivered' | 'failed' | 'gave_up';
+
+export interface DeliveryRow {
+  readonly id: string;
+  readonly channel: DeliveryChannel;
+  /** URL, Slack channel id, … */
+  readonly target: string;
+  /** e.g. `approval.requested`, `approval.decided`, `action.executed`, `breaker.tripped` */
+  readonly event: string;
+  /** What the event is about (approval id, action id, breaker id), for listings and updates. */
+  readonly subject: string | null;
+  readonly payload: Json;
+  readonly status: DeliveryStatus;
+  readonly attempts: number;
+  readonly nextAttemptAt: string;
+  readonly lastError: string | null;
+  /** HTTP status (or channel-specific result) of the last attempt; `null` before any, or when none. */
+  readonly lastResponse: Json;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly deliveredAt: string | null;
+}
+
+export type NewDelivery = Pick<
+  DeliveryRow,
+  'id' | 'channel' | 'target' | 'event' | 'subject' | 'payload' | 'createdAt'
+> & {
+  readonly nextAttemptAt?: string;
+};
+
+export interface DeliveriesRepo {
+  /**
+   * Rows start `pending`, attempts 0, updatedAt = createdAt, nextAttemptAt = createdAt unless
+   * given. All-or-nothing; a duplicate id throws `conflict`. Call it on `tx.deliveries` so the
+   * event is enqueued with the state change it announces.
+   */
+  enqueue(rows: readonly NewDelivery[]): Promise<void>;
+  /**
+   * Atomically moves up to `limit` rows that are `pending` with `nextAttemptAt <= now` — or
+   * `sending` with `updatedAt < staleBefore` (a sender died mid-attempt) — to `sending`
+   * (attempts + 1, updatedAt = now) and returns them; each row goes to exactly one caller.
+   */
+  claimDue(now: string, limit: number, staleBefore: string): Promise<DeliveryRow[]>;
+  /** Only from `sending`; false otherwise. `lastError` keeps the last failure, if any. */
+  markDelivered(id: string, at: string, response: Json): Promise<boolean>;
+  /** Only from `sending`: back to `pending` at `retryAt`, or `gave_up` when `retryAt` is null. */
+  markFailed(id: string, at: string, error: string, response: Json, retryAt: string | null): Promise<boolean>;
+  get(id: string): Promise<DeliveryRow | undefined>;
+  /** Newest first. */
+  list(filter: { status?: DeliveryStatus; subject?: string; event?: string; limit: number }): Promise<DeliveryRow[]>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// dashboard sign-in: local passwords (scrypt hashes, produced by core) and sessions
+
+export interface CredentialRow {
+  readonly personId: string;
+  /** Self-describing hash string, e.g. `scrypt$N$r$p$salt$hash`; never the password. */
+  readonly passwordHash: string;
+  readonly updatedAt: string;
+}
+
+export interface CredentialsRepo {
+  /** Create or replace. */
+  set(row: CredentialRow): Promise<void>;
+  get(personId: string): Promise<CredentialRow | undefined>;
+}
+
+export interface SessionRow {
+  /** SHA-256 hex of the session token (the cookie holds the token). */
+  readonly idHash: string;
+  readonly personId: string;
+  /** Random token the page must echo on every state-changing request. */
+  readonly csrfToken: string;
+  readonly createdAt: string;
+  readonly expiresAt: string;
+  readonly revokedAt: string | null;
+}
+
+export interface SessionsRepo {
+  /** A duplicate idHash throws `conflict`. */
+  create(row: Omit<SessionRow, 'revokedAt'>): Promise<void>;
+  /** Only sessions not revoked and with `expiresAt > now`. */
+  getActive(idHash: string, now: string): Promise<SessionRow | undefined>;
+  /** false when the session is unknown or already revoked. */
+  revoke(idHash: string, at: string): Promise<boolean>;
+  /** Revokes every session of a person (password change); answers how many were not yet revoked. */
+  revokeAllFor(personId: string, at: string): Promise<number>;
+  /** Deletes sessions that expired before `before`; answers how many. */
+  prune(before: string): Promise<number>;
 }

@@ -69,7 +69,10 @@ export function registerActionRoutes(app: FastifyInstance, ctx: RouteContext): v
     const input = toCore(parseInput(ActionRequestSchema, req.body, 'body'));
     const result = await submitAction(ctx.deps, agent.id, input);
     const changeset = result.changeset ?? (await loadAction(ctx.deps.storage, result.action.id, 100))?.changeset;
-    const view = actionView(result.action, changeset);
+    const approval = result.action.approvalId
+      ? await ctx.deps.storage.approvals.get(result.action.approvalId)
+      : undefined;
+    const view = actionView(result.action, changeset, approval);
     return reply.status(STATUS_BY_CLASS[outcomeClass(result.action)]).send(body(view, result.action, req.id));
   });
 

@@ -49,6 +49,7 @@ export function registerRecordRoutes(app: FastifyInstance, ctx: RouteContext): v
       limit: q.limit,
       ...(q.after ? { after: q.after } : {}),
       ...(q.filter ? { filters: parseFilterParam(q.filter) } : {}),
+      ...(q.properties ? { properties: q.properties.split(',') } : {}),
     });
     return page(r);
   });

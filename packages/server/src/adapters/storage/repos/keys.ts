@@ -31,13 +31,10 @@ export function keysRepo({ db }: RepoContext): KeysRepo {
       await db.insertInto('api_keys').values(values).execute();
       return toKey(values);
     },
-    async findByHash(hash) {
-      const r = await db
-        .selectFrom('api_keys')
-        .selectAll()
-        .where('hash', '=', hash)
-        .where('revoked_at', 'is', null)
-        .executeTakeFirst();
+    async findByHash(hash, opts) {
+      let q = db.selectFrom('api_keys').selectAll().where('hash', '=', hash);
+      if (!opts?.includeRevoked) q = q.where('revoked_at', 'is', null);
+      const r = await q.executeTakeFirst();
       return r && toKey(r);
     },
     async get(id) {
