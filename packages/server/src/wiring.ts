@@ -1,7 +1,12 @@
 /** The compiled config, translated into the core's input values (agents and policy rules). */
+import { createHmac, type KeyObject } from 'node:crypto';
 import type { CompiledConfig } from './config/index.js';
-import type { AgentDefinition } from './core/pipeline/index.js';
+import type { Clock } from './core/clock.js';
+import type { AgentDefinition, PipelineDeps } from './core/pipeline/index.js';
 import type { PolicyRule } from './core/policy/index.js';
+import { BUILT_IN_CHECKS, preflightSettings } from './core/preflight/index.js';
+import type { Connector } from './core/ports/connector.js';
+import type { Storage } from './core/ports/storage.js';
 
 export function agentDefinitions(config: CompiledConfig): Map<string, AgentDefinition> {
   return new Map(
@@ -37,4 +42,37 @@ export function policyRules(config: CompiledConfig): PolicyRule[] {
     ...(p.reason !== undefined ? { reason: p.reason } : {}),
     mode: p.mode,
   }));
+}
+
+/** Keyed digests for `pii: hash` derive from the audit key: stable across restarts, never sent anywhere. */
+export function piiSecretFrom(privateKey: KeyObject): string {
+  return createHmac('sha256', privateKey.export({ format: 'der', type: 'pkcs8' }))
+    .update('gatehouse/pii-hash/v1')
+    .digest('hex');
+}
+
+/** The pipeline's dependencies from the config and the opened adapters (server and CLI alike). */
+export function pipelineDeps(
+  config: CompiledConfig,
+  io: {
+    clock: Clock;
+    storage: Storage;
+    connectors: ReadonlyMap<string, Connector>;
+    piiSecret: string;
+    newId: (prefix: string) => string;
+  },
+): PipelineDeps {
+  return {
+    ...io,
+    agents: agentDefinitions(config),
+    policies: policyRules(config),
+    policyVersion: config.versions.policies,
+    approvals: {
+      expireAfterMs: config.approvals.expire_after_ms,
+      ...(config.approvals.escalation[0] ? { firstEscalationMs: config.approvals.escalation[0].after_ms } : {}),
+    },
+    people: new Map(config.people.map((p) => [p.id, { id: p.id, roles: p.roles }])),
+    escalation: config.approvals.escalation.map((e) => ({ afterMs: e.after_ms, notify: e.notify })),
+    preflight: { checks: BUILT_IN_CHECKS, settings: preflightSettings(config.preflight) },
+  };
 }

@@ -1,11 +1,16 @@
 /** Opening what CLI commands need: the config (diagnostics on failure) and the storage. */
 import { randomUUID } from 'node:crypto';
 import { userInfo } from 'node:os';
+import { loadOrCreateSigningKey } from '../adapters/audit/signing-key.js';
+import { openConnectors } from '../adapters/connectors/index.js';
 import { openStorage } from '../adapters/storage/index.js';
 import { formatDiagnostic, loadConfig, type CompiledConfig } from '../config/index.js';
 import { systemClock } from '../core/clock.js';
 import type { KeyAdminDeps } from '../core/key-admin.js';
+import type { PipelineDeps } from '../core/pipeline/index.js';
+import type { Connector } from '../core/ports/connector.js';
 import type { Storage } from '../core/ports/storage.js';
+import { piiSecretFrom, pipelineDeps } from '../wiring.js';
 import { configPath, fail } from './io.js';
 
 export function loadConfigOrExit(path: string | undefined): CompiledConfig {
@@ -58,4 +63,26 @@ export function keyAdminDeps(config: CompiledConfig, storage: Storage): KeyAdmin
     personIds: new Set(config.people.map((p) => p.id)),
     newId,
   };
+}
+
+/** Storage, connectors and the pipeline's dependencies, for commands that act (approve, …). */
+export async function withPipeline<T>(config: CompiledConfig, fn: (deps: PipelineDeps) => Promise<T>): Promise<T> {
+  return withStorage(config, async (storage) => {
+    const opened: Connector[] = [];
+    try {
+      const connectors = await openConnectors(config, systemClock, opened);
+      const key = loadOrCreateSigningKey(config.audit.signing_key_file);
+      return await fn(
+        pipelineDeps(config, {
+          clock: systemClock,
+          storage,
+          connectors,
+          piiSecret: piiSecretFrom(key.privateKey),
+          newId,
+        }),
+      );
+    } finally {
+      for (const c of opened) await c.close();
+    }
+  });
 }

@@ -5,8 +5,10 @@
  */
 import { Command } from 'commander';
 import { registerAdminCommands } from './commands/admin.js';
+import { registerApprovalCommands } from './commands/approvals.js';
 import { registerAuditCommands } from './commands/audit.js';
 import { registerConfigCommands } from './commands/config.js';
+import { registerPeopleCommands } from './commands/people.js';
 import { registerServeCommands } from './commands/serve.js';
 
 const program = new Command();
@@ -22,6 +24,8 @@ program
 registerServeCommands(program);
 registerConfigCommands(program);
 registerAdminCommands(program);
+registerApprovalCommands(program);
+registerPeopleCommands(program);
 registerAuditCommands(program);
 
 program.addHelpText(

@@ -216,7 +216,7 @@ const Preflight = z.strictObject({
         .refine((f) => Date.parse(f.from) < Date.parse(f.to), { message: 'must be after from', path: ['to'] }),
     )
     .default([]),
-  on_fail: z.enum(['deny', 'require_approval']).default('deny'),
+  on_fail: z.enum(['deny', 'require_approval']).default('require_approval'),
 });
 
 const Percent = z.number().gt(0).max(100);
@@ -267,7 +267,14 @@ const Breaker = z
 
 const Notification = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('webhook'), url: HttpUrl, secret: Secret, events: z.array(Text).optional() }),
-  z.strictObject({ type: z.literal('slack'), bot_token: Secret, signing_secret: Secret, channel: Text }),
+  z.strictObject({
+    type: z.literal('slack'),
+    bot_token: Secret,
+    signing_secret: Secret,
+    channel: Text,
+    /** Slack's Web API base; tests point it at a fake. */
+    api_base_url: HttpUrl.default('https://slack.com/api'),
+  }),
 ]);
 
 export const ConfigSchema = z.strictObject({

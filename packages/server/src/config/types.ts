@@ -151,6 +151,8 @@ export type NotificationConfig =
       readonly bot_token: string;
       readonly signing_secret: string;
       readonly channel: string;
+      /** Slack's Web API base (default https://slack.com/api); tests point it at a fake. */
+      readonly api_base_url: string;
     };
 
 export interface ConfigVersions {

@@ -7,6 +7,7 @@ import type { AgentDefinition, PipelineDeps } from '../core/pipeline/index.js';
 import { agentFor } from '../core/pipeline/index.js';
 import { requirePrincipal, type HttpAppOptions } from './app.js';
 import type { ApiRegistry } from './openapi.js';
+import { requireCaller } from './session-auth.js';
 
 /** What every route module receives from the composition root. */
 export interface RouteContext {
@@ -26,20 +27,25 @@ export async function requireAgent(ctx: RouteContext, req: FastifyRequest): Prom
 
 export interface PersonPrincipal extends Principal {
   readonly person: PersonConfig;
+  /** How the person authenticated: a person key, or a dashboard session (CSRF-checked). */
+  readonly via: 'key' | 'session';
 }
 
-/** A person key whose person holds one of `roles` (any role when empty). */
+/**
+ * A person, by person key or by dashboard session cookie (state-changing methods with a session
+ * need `x-csrf-token`; see session-auth.ts), who holds one of `roles` (any role when empty).
+ */
 export async function requirePerson(
   ctx: RouteContext,
   req: FastifyRequest,
   roles: readonly string[] = [],
 ): Promise<PersonPrincipal> {
-  const p = await requirePrincipal(ctx.auth, req);
+  const { principal: p, via } = await requireCaller(ctx, req);
   if (p.kind !== 'person') throw new GatehouseError('forbidden', 'this endpoint takes a person key');
   const person = ctx.people.get(p.id);
   if (!person) throw new GatehouseError('forbidden', `person '${p.id}' is no longer in the config`);
   if (roles.length > 0 && !person.roles.some((r) => roles.includes(r))) {
     throw new GatehouseError('forbidden', `${person.id} needs one of the roles ${roles.join(', ')}`);
   }
-  return { ...p, person };
+  return { ...p, person, via };
 }

@@ -16,10 +16,12 @@ import { approvalsRepo } from './repos/approvals.js';
 import { auditRepo } from './repos/audit.js';
 import { breakersRepo } from './repos/breakers.js';
 import { changesetsRepo } from './repos/changesets.js';
+import { deliveriesRepo } from './repos/deliveries.js';
 import type { DialectOps, RepoContext } from './repos/context.js';
 import { leasesRepo, ratesRepo } from './repos/coordination.js';
 import { keysRepo } from './repos/keys.js';
 import { kpisRepo } from './repos/kpis.js';
+import { credentialsRepo, sessionsRepo } from './repos/sessions.js';
 import type { Database } from './schema.js';
 
 type Translate = (e: unknown) => unknown;
@@ -89,6 +91,9 @@ function makeRepos(ctx: RepoContext, translate: Translate): Repos {
     audit: guard(auditRepo(ctx), translate),
     rates: guard(ratesRepo(ctx), translate),
     leases: guard(leasesRepo(ctx), translate),
+    deliveries: guard(deliveriesRepo(ctx), translate),
+    credentials: guard(credentialsRepo(ctx), translate),
+    sessions: guard(sessionsRepo(ctx), translate),
   };
 }
 

@@ -22,6 +22,9 @@ export interface Database {
   audit_lock: AuditLockTable;
   rate_counters: RateCountersTable;
   leases: LeasesTable;
+  deliveries: DeliveriesTable;
+  credentials: CredentialsTable;
+  sessions: SessionsTable;
 }
 
 export interface ApiKeysTable {
@@ -195,4 +198,38 @@ export interface LeasesTable {
   name: string;
   holder: string;
   until: string;
+}
+
+/** The notification outbox (migration 0002). */
+export interface DeliveriesTable {
+  id: string;
+  channel: string;
+  target: string;
+  event: string;
+  subject: string | null;
+  payload: string;
+  status: string;
+  attempts: number;
+  next_attempt_at: string;
+  last_error: string | null;
+  last_response: string | null;
+  created_at: string;
+  updated_at: string;
+  delivered_at: string | null;
+}
+
+export interface CredentialsTable {
+  person_id: string;
+  password_hash: string;
+  updated_at: string;
+}
+
+export interface SessionsTable {
+  /** SHA-256 hex of the session token; the token itself is never stored. */
+  id_hash: string;
+  person_id: string;
+  csrf_token: string;
+  created_at: string;
+  expires_at: string;
+  revoked_at: string | null;
 }

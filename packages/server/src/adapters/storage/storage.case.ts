@@ -10,7 +10,9 @@ import { approvalCases } from './cases/approvals.case.js';
 import { auditCases } from './cases/audit.case.js';
 import { changesetCases } from './cases/changesets.case.js';
 import { coordinationCases } from './cases/coordination.case.js';
+import { deliveryCases } from './cases/deliveries.case.js';
 import type { ContractContext } from './cases/fixtures.case.js';
+import { sessionCases } from './cases/sessions.case.js';
 import { transactionCases } from './cases/transactions.case.js';
 
 /**
@@ -49,6 +51,8 @@ export function describeStorageContract(
     changesetCases(ctx);
     approvalCases(ctx);
     coordinationCases(ctx);
+    deliveryCases(ctx);
+    sessionCases(ctx);
     transactionCases(ctx);
   });
 }

@@ -8,6 +8,7 @@ import { GatehouseError } from '../errors.js';
 import { applyMode, evaluatePolicies, type Decision, type Routing } from '../policy/index.js';
 import type { ChangePlan, Connector } from '../ports/connector.js';
 import type { AgentMode } from '../ports/storage.js';
+import { runPreflight, type PreflightOutcome, type PreflightResult } from '../preflight/index.js';
 import { buildChangeSet, type ChangeSet } from './changeset.js';
 import type { ActionRequest, AgentDefinition, PipelineDeps } from './types.js';
 
@@ -25,6 +26,7 @@ export type Judgement =
       readonly changeset: ChangeSet;
       readonly decision: Decision;
       readonly routing: Routing;
+      readonly checks?: Readonly<Record<string, PreflightResult>>;
     };
 
 const refused = (
@@ -116,8 +118,23 @@ export async function judge(
     );
   }
 
-  // 4. Policy over the planned change, then the agent's mode on top of the decision.
-  const decision = evaluatePolicies(deps.policies, {
+  // 4. Marketing pre-flight checks on sends (consent, suppression, frequency cap, freezes, links, segments).
+  const pre = deps.preflight
+    ? await runPreflight(deps.preflight.checks, {
+        request: req,
+        planned: changeset.records,
+        connector,
+        config: deps.preflight.settings,
+        now: deps.clock.now(),
+      })
+    : undefined;
+  const checks = pre && Object.keys(pre.results).length > 0 ? pre.results : undefined;
+  if (pre?.verdict === 'deny') {
+    return refused('preflight_failed', failedSummary(pre), { checks: pre.results, failed: pre.failed }, changeset);
+  }
+
+  // 5. Policy over the planned change (check results are inputs), then the agent's mode on top.
+  let decision = evaluatePolicies(deps.policies, {
     agent: { id: agent.id, mode, owner: agent.owner },
     action: { connector: req.connector, object: req.object, operation: req.operation, reason: req.reason },
     changes: {
@@ -126,6 +143,29 @@ export async function judge(
       irreversible: changeset.summary.irreversible,
     },
     now: deps.clock.now(),
+    ...(checks ? { checks } : {}),
   });
-  return { type: 'judged', plan, changeset, decision, routing: applyMode(decision, mode) };
+  if (pre?.verdict === 'require_approval' && decision.effect === 'allow') {
+    // A failed check the config sends to people: a person must look, whatever the rules said.
+    decision = {
+      ...decision,
+      effect: 'require_approval',
+      defaulted: false,
+      rules: ['preflight'],
+      reasons: [failedSummary(pre)],
+      approvers: [{ role: 'approver', count: 1 }],
+    };
+  }
+  return {
+    type: 'judged',
+    plan,
+    changeset,
+    decision,
+    routing: applyMode(decision, mode),
+    ...(checks ? { checks } : {}),
+  };
+}
+
+function failedSummary(pre: PreflightOutcome): string {
+  return pre.failed.map((id) => `${id}: ${pre.results[id]?.summary ?? 'failed'}`).join('; ');
 }

@@ -7,6 +7,7 @@ import type { Clock } from '../clock.js';
 import type { Connector } from '../ports/connector.js';
 import type { ActionRow, AgentMode, Storage } from '../ports/storage.js';
 import type { Notifier } from '../notifications/types.js';
+import type { PreflightCheck, PreflightSettings } from '../preflight/index.js';
 import type { Decision, PolicyRule, Routing } from '../policy/index.js';
 import type { ChangeSet } from './changeset.js';
 
@@ -41,7 +42,9 @@ export interface PipelineDeps {
   readonly people?: ReadonlyMap<string, { readonly id: string; readonly roles: readonly string[] }>;
   /** Turns events into outbox rows, enqueued in the same transaction as the state change. */
   readonly notifier?: Notifier;
-  /** The approval ladder after the first rung (escalations). */
+  /** Marketing pre-flight checks run on sends before policy; their results are policy inputs. */
+  readonly preflight?: { readonly checks: readonly PreflightCheck[]; readonly settings: PreflightSettings };
+  /** The approval ladder (escalations), each rung after its delay from the request. */
   readonly escalation?: readonly {
     readonly afterMs: number;
     readonly notify: { readonly role: string } | { readonly person: string };
@@ -78,6 +81,8 @@ export interface StoredDecision {
   readonly approvers?: Decision['approvers'];
   readonly checklist?: readonly string[];
   readonly details?: Readonly<Record<string, unknown>>;
+  /** Pre-flight check results, shown to the approver. */
+  readonly checks?: Readonly<Record<string, unknown>>;
   readonly policyVersion: string;
   readonly agentVersion: string;
   /** Seq of the audit entry that recorded this decision. */

@@ -57,6 +57,7 @@ export function verdictFor(base: Base, j: Judgement, agentId: string): Verdict {
     dryRun: d.dryRun,
     ...(d.approvers ? { approvers: d.approvers } : {}),
     checklist: d.checklist,
+    ...(j.checks ? { checks: j.checks } : {}),
   };
   const changeset = j.changeset;
   switch (j.routing.type) {

@@ -38,6 +38,7 @@ export function actionView(
       ...(d.routing ? { routing: d.routing } : {}),
       ...(d.dryRun && d.dryRun.length > 0 ? { dry_run: d.dryRun } : {}),
       ...(d.details ? { details: d.details } : {}),
+      ...(d.checks ? { checks: d.checks } : {}),
       ...(d.policyVersion ? { policy_version: d.policyVersion } : {}),
     },
     changeset: {

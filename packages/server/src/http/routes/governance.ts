@@ -1,4 +1,4 @@
-/** People-facing reads and controls: agents and their modes, the audit log, KPI intake, approvals and breakers lists. */
+/** People-facing reads and controls: agents and their modes, the audit log, KPI intake, breakers list. */
 import { KpiBatch } from '@gatehouse/contract';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
@@ -19,10 +19,6 @@ const ModeBody = z.strictObject({
 const AuditQuery = z.strictObject({
   after: z.coerce.number().int().min(0).default(0),
   limit: z.coerce.number().int().min(1).max(1_000).default(100),
-});
-const ApprovalsQuery = z.strictObject({
-  status: z.enum(['pending', 'approved', 'rejected', 'expired', 'void']).optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(100),
 });
 
 export function registerGovernanceRoutes(app: FastifyInstance, ctx: RouteContext): void {
@@ -154,39 +150,6 @@ export function registerGovernanceRoutes(app: FastifyInstance, ctx: RouteContext
     }));
     const stored = await deps.storage.kpis.insertSamples(samples);
     return { accepted: samples.length, stored, duplicates: samples.length - stored };
-  });
-
-  registry.add({
-    method: 'GET',
-    path: '/v1/approvals',
-    summary: 'Approval requests, oldest first.',
-    tag: 'approvals',
-    auth: 'person',
-    query: ApprovalsQuery,
-  });
-  app.get('/v1/approvals', async (req) => {
-    await requirePerson(ctx, req, READ_ROLES);
-    const q = parseInput(ApprovalsQuery, req.query, 'query');
-    const rows = await deps.storage.approvals.list({
-      ...(q.status ? { status: q.status } : {}),
-      limit: q.limit,
-    });
-    return {
-      results: rows.map((a) => ({
-        id: a.id,
-        action_id: a.actionId,
-        status: a.status,
-        required: a.required,
-        role: a.role,
-        checklist: a.checklist,
-        changeset_hash: a.changesetHash,
-        policy_version: a.policyVersion,
-        agent_version: a.agentVersion,
-        expires_at: a.expiresAt,
-        created_at: a.createdAt,
-        decided_at: a.decidedAt,
-      })),
-    };
   });
 
   registry.add({

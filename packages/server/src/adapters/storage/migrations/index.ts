@@ -8,10 +8,14 @@ import { Migrator } from 'kysely';
 import type { MigrationReport } from '../../../core/ports/storage.js';
 import { GatehouseError } from '../../../core/errors.js';
 import { migration0001, type MigrationDialect } from './0001-initial.js';
+import { migration0002 } from './0002-outbox-and-sessions.js';
 
 /** Names sort in apply order; append only. */
 function migrations(dialect: MigrationDialect): Record<string, Migration> {
-  return { '0001-initial': migration0001(dialect) };
+  return {
+    '0001-initial': migration0001(dialect),
+    '0002-outbox-and-sessions': migration0002(),
+  };
 }
 
 /** `classify` turns a driver error into the storage error it means (e.g. `storage_unavailable`). */

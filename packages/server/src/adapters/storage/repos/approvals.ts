@@ -115,6 +115,8 @@ export function approvalsRepo({ db }: RepoContext): ApprovalsRepo {
       }
       if (patch.decidedAt !== undefined) set.decided_at = tsOrNull(patch.decidedAt, 'decidedAt');
       if (patch.outcome !== undefined) set.outcome = toJsonOrNull(patch.outcome, 'outcome');
+      if (patch.changesetHash !== undefined) set.changeset_hash = patch.changesetHash;
+      if (patch.required !== undefined) set.required = int(patch.required, 'required');
       let q = db
         .updateTable('approvals')
         .set(set)

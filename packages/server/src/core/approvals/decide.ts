@@ -1,0 +1,374 @@
+/**
+ * A person's decision on an approval request. Invariants (docs/approval-lifecycle.md):
+ * - only people with the approval's role decide; the agent's owner never counts (separation of
+ *   duties); nobody votes twice on one approval;
+ * - approving needs every checklist item ticked; the ticks are recorded with the vote;
+ * - a vote approves one change set hash; approve-with-edits re-plans and re-judges the edited
+ *   change (a deny refuses the edit) and earlier votes for the old bytes stop counting;
+ * - policy and agent versions must still be those the approval was bound to, else it is void and
+ *   the action is re-planned;
+ * - a decided approval cannot be decided again; concurrent final votes resolve to one outcome.
+ */
+import { GatehouseError } from '../errors.js';
+import { buildChangeSet } from '../pipeline/changeset.js';
+import { executeAction, replanAction } from '../pipeline/execute.js';
+import { effectiveMode } from '../pipeline/gates.js';
+import { judge } from '../pipeline/judge.js';
+import { loadChangeSet } from '../pipeline/load.js';
+import { appendAudit, changeRecordRows } from '../pipeline/record.js';
+import { agentFor } from '../pipeline/submit.js';
+import type { ActionRequest, AgentDefinition, PipelineDeps } from '../pipeline/types.js';
+import type { ActionRow, ApprovalRow, VoteRow } from '../ports/storage.js';
+import { finalizeApproval, type Outcome } from './finalize.js';
+
+export type Channel = 'api' | 'cli' | 'dashboard' | 'slack';
+
+export interface DecisionInput {
+  readonly approvalId: string;
+  readonly personId: string;
+  readonly decision: 'approve' | 'reject' | 'revise';
+  readonly comment?: string;
+  readonly checklist?: Readonly<Record<string, boolean>>;
+  /** approve-with-edits: record id → property → new after-value */
+  readonly edits?: Readonly<Record<string, Readonly<Record<string, string | null>>>>;
+  readonly channel: Channel;
+  readonly channelUser?: string;
+}
+
+export type DecisionOutcome =
+  | {
+      readonly type: 'vote_recorded';
+      readonly approval: ApprovalRow;
+      readonly action: ActionRow;
+      readonly approvals: number;
+      readonly required: number;
+    }
+  | {
+      readonly type: 'approved' | 'rejected' | 'revision_requested';
+      readonly approval: ApprovalRow;
+      readonly action: ActionRow;
+    };
+
+interface VoteBinding {
+  items: Record<string, boolean>;
+  changeset_hash: string;
+}
+
+export const APPROVAL_CODES = {
+  notFound: 'approval_not_found',
+  forbidden: 'forbidden',
+  separationOfDuties: 'separation_of_duties',
+  alreadyDecided: 'already_decided',
+  alreadyVoted: 'already_voted',
+  checklistIncomplete: 'checklist_incomplete',
+  editDenied: 'edit_denied',
+  void: 'approval_void',
+} as const;
+
+async function load(deps: PipelineDeps, approvalId: string): Promise<{ approval: ApprovalRow; action: ActionRow }> {
+  const approval = await deps.storage.approvals.get(approvalId);
+  if (!approval) throw new GatehouseError(APPROVAL_CODES.notFound, `no approval ${approvalId}`);
+  const action = await deps.storage.actions.get(approval.actionId);
+  if (!action) throw new GatehouseError(APPROVAL_CODES.notFound, `approval ${approvalId} has no action`);
+  return { approval, action };
+}
+
+function checkDecider(deps: PipelineDeps, approval: ApprovalRow, agent: AgentDefinition, personId: string): void {
+  const person = deps.people?.get(personId);
+  if (!person) throw new GatehouseError(APPROVAL_CODES.forbidden, `'${personId}' is not a person in the config`);
+  if (!person.roles.includes(approval.role)) {
+    throw new GatehouseError(
+      APPROVAL_CODES.forbidden,
+      `${personId} does not have the role '${approval.role}' this approval needs`,
+    );
+  }
+  if (agent.owner === personId) {
+    throw new GatehouseError(
+      APPROVAL_CODES.separationOfDuties,
+      `${personId} owns ${agent.id}; an agent's owner never approves that agent's actions`,
+    );
+  }
+}
+
+/** The approving votes that count: for the current change set, by distinct eligible people. */
+export function countApprovals(votes: readonly VoteRow[], approval: ApprovalRow, ownerId: string): number {
+  const counted = new Set<string>();
+  for (const v of votes) {
+    const binding = v.checklist as Partial<VoteBinding> | null;
+    if (v.decision === 'approve' && v.personId !== ownerId && binding?.changeset_hash === approval.changesetHash)
+      counted.add(v.personId);
+  }
+  return counted.size;
+}
+
+export async function decideApproval(
+  deps: PipelineDeps,
+  input: DecisionInput,
+  opts: { execute?: boolean } = {},
+): Promise<DecisionOutcome> {
+  const { approval, action } = await load(deps, input.approvalId);
+  const agent = agentFor(deps, action.agentId);
+  if (approval.status !== 'pending') {
+    throw new GatehouseError(APPROVAL_CODES.alreadyDecided, `approval ${approval.id} is already ${approval.status}`, {
+      details: { status: approval.status },
+    });
+  }
+  const now = deps.clock.now();
+  if (new Date(approval.expiresAt) <= now) {
+    await finalizeApproval(deps, approval, action, 'expired', { by: [], comment: null, actor: 'system' });
+    throw new GatehouseError(
+      APPROVAL_CODES.alreadyDecided,
+      `approval ${approval.id} expired at ${approval.expiresAt}; expiry is a rejection`,
+      { details: { status: 'expired' } },
+    );
+  }
+  checkDecider(deps, approval, agent, input.personId);
+
+  // Bound to the rules in force when it was requested: a changed policy or agent voids it.
+  if (approval.policyVersion !== deps.policyVersion || approval.agentVersion !== agent.version) {
+    const what = approval.policyVersion !== deps.policyVersion ? 'the policies' : `${agent.id}'s configuration`;
+    const reason = `${what} changed since approval ${approval.id} was requested`;
+    const voided = await finalizeApproval(deps, approval, action, 'void', {
+      by: [],
+      comment: null,
+      actor: `person:${input.personId}`,
+      reason,
+    });
+    const replanned = voided ? await replanAction(deps, agent, voided.action, { reason, replans: 0 }) : undefined;
+    throw new GatehouseError(APPROVAL_CODES.void, `${reason}; the action was planned and judged again`, {
+      details: {
+        action_status: replanned?.action.status ?? null,
+        new_approval_id: replanned?.action.approvalId ?? null,
+      },
+    });
+  }
+
+  const items = Array.isArray(approval.checklist) ? (approval.checklist as string[]) : [];
+  if (input.decision === 'approve') {
+    const missing = items.filter((i) => input.checklist?.[i] !== true);
+    if (missing.length > 0) {
+      throw new GatehouseError(
+        APPROVAL_CODES.checklistIncomplete,
+        `tick every checklist item to approve; missing: ${missing.join(', ')}`,
+        { details: { missing } },
+      );
+    }
+  } else if (input.edits) {
+    throw new GatehouseError('invalid_request', 'edits go with decision "approve" (approve-with-edits)');
+  }
+  if (input.decision !== 'approve' && !input.comment?.trim()) {
+    throw new GatehouseError(
+      'invalid_request',
+      `a ${input.decision === 'reject' ? 'rejection' : 'revision request'} needs a comment: it is returned to the agent`,
+    );
+  }
+
+  const edited =
+    input.edits && Object.keys(input.edits).length > 0 ? await planEdits(deps, agent, action, input.edits) : undefined;
+  const at = now.toISOString();
+  const recorded = await deps.storage.transaction(async (tx) => {
+    let current = approval;
+    if (edited) {
+      const csId = deps.newId('cs');
+      await tx.changesets.insert(
+        {
+          id: csId,
+          actionId: action.id,
+          hash: edited.hash,
+          summary: {
+            ...edited.summary,
+            object: edited.object,
+            operation: edited.operation,
+            target: edited.target ?? null,
+            missing_ids: edited.missing,
+            edited_by: input.personId,
+          },
+          createdAt: at,
+        },
+        changeRecordRows(csId, edited),
+      );
+      // The approval now binds to the edited bytes; earlier votes for the old hash stop counting.
+      const next = await tx.approvals.update(
+        approval.id,
+        { changesetHash: edited.hash, required: Math.max(edited.required, approval.required) },
+        { status: 'pending', version: approval.version },
+      );
+      if (!next) return undefined;
+      current = next;
+      await tx.actions.update(action.id, { changesetId: csId, updatedAt: at }, { status: 'pending_approval' });
+    }
+    const binding: VoteBinding = {
+      items: { ...(input.checklist ?? {}) },
+      changeset_hash: edited?.hash ?? approval.changesetHash,
+    };
+    const voted = await tx.approvals.addVote({
+      approvalId: approval.id,
+      personId: input.personId,
+      decision: input.decision,
+      comment: input.comment ?? null,
+      checklist: binding,
+      edits: input.edits ?? null,
+      at,
+    });
+    if (!voted)
+      throw new GatehouseError(
+        APPROVAL_CODES.alreadyVoted,
+        `${input.personId} already voted on approval ${approval.id}`,
+      );
+    await appendAudit(tx, [
+      {
+        at,
+        type: 'approval.voted',
+        actor: `person:${input.personId}`,
+        subject: approval.id,
+        data: {
+          approval_id: approval.id,
+          action_id: action.id,
+          person_id: input.personId,
+          decision: input.decision,
+          comment: input.comment ?? null,
+          checklist: binding.items,
+          changeset_hash: binding.changeset_hash,
+          edits: input.edits ?? null,
+          channel: input.channel,
+          channel_user: input.channelUser ?? null,
+        },
+      },
+    ]);
+    return current;
+  });
+  if (!recorded)
+    throw new GatehouseError(
+      APPROVAL_CODES.alreadyDecided,
+      `approval ${approval.id} changed while the vote was being recorded; reload it`,
+    );
+  return tally(deps, agent, recorded, action, input, opts.execute ?? true);
+}
+
+interface EditedPlan extends ReturnType<typeof buildChangeSet> {
+  required: number;
+}
+
+/** approve-with-edits: the edited request goes through boundary, scope, plan and policy again. */
+async function planEdits(
+  deps: PipelineDeps,
+  agent: AgentDefinition,
+  action: ActionRow,
+  edits: Readonly<Record<string, Readonly<Record<string, string | null>>>>,
+): Promise<EditedPlan> {
+  const req = action.request as ActionRequest;
+  if (!req.records)
+    throw new GatehouseError(APPROVAL_CODES.editDenied, `a ${req.operation} has no record values to edit`);
+  const known = new Set(req.records.map((r) => r.id));
+  const unknown = Object.keys(edits).filter((id) => !known.has(id));
+  if (unknown.length > 0)
+    throw new GatehouseError(
+      APPROVAL_CODES.editDenied,
+      `edits may only change records of this action; not in it: ${unknown.join(', ')}`,
+    );
+  const edited: ActionRequest = {
+    ...req,
+    records: req.records.map((r) => ({ id: r.id, changes: { ...r.changes, ...(edits[r.id] ?? {}) } })),
+  };
+  const mode = await effectiveMode(deps.storage, agent);
+  const j = await judge(deps, agent, mode === 'observe' || mode === 'paused' ? mode : 'autonomous', edited);
+  if (j.type === 'refused')
+    throw new GatehouseError(APPROVAL_CODES.editDenied, `the edited change is refused: ${j.message}`, {
+      details: { code: j.code },
+    });
+  if (j.decision.effect === 'deny') {
+    throw new GatehouseError(
+      APPROVAL_CODES.editDenied,
+      `policy denies the edited change: ${j.decision.reasons.join('; ')}`,
+      { details: { rules: j.decision.rules } },
+    );
+  }
+  const required = Math.max(1, ...(j.decision.approvers ?? []).map((a) => a.count));
+  return { ...buildChangeSet(j.plan), required };
+}
+
+async function tally(
+  deps: PipelineDeps,
+  agent: AgentDefinition,
+  approval: ApprovalRow,
+  action: ActionRow,
+  input: DecisionInput,
+  execute: boolean,
+): Promise<DecisionOutcome> {
+  const votes = await deps.storage.approvals.listVotes(approval.id);
+  const by = [input.personId];
+  const finish = async (outcome: Outcome) => {
+    const done = await finalizeApproval(deps, approval, action, outcome, {
+      by,
+      comment: input.comment ?? null,
+      actor: `person:${input.personId}`,
+    });
+    if (!done) {
+      const fresh = await load(deps, approval.id);
+      return {
+        type: 'vote_recorded' as const,
+        ...fresh,
+        approvals: countApprovals(votes, fresh.approval, agent.owner),
+        required: fresh.approval.required,
+      };
+    }
+    return done;
+  };
+  if (input.decision === 'reject') return { type: 'rejected', ...(await finish('rejected')) };
+  if (input.decision === 'revise') return { type: 'revision_requested', ...(await finish('revise')) };
+
+  const approvals = countApprovals(votes, approval, agent.owner);
+  if (approvals < approval.required)
+    return { type: 'vote_recorded', approval, action, approvals, required: approval.required };
+  const yes = votes.filter((v) => v.decision === 'approve').map((v) => v.personId);
+  const done = await finalizeApproval(deps, approval, action, 'approved', {
+    by: yes,
+    comment: input.comment ?? null,
+    actor: `person:${input.personId}`,
+  });
+  if (!done) {
+    const fresh = await load(deps, approval.id);
+    return { type: 'vote_recorded', ...fresh, approvals, required: approval.required };
+  }
+  const final = execute ? await executeApproved(deps, agent, done.action) : done.action;
+  return { type: 'approved', approval: done.approval, action: final };
+}
+
+/**
+ * Runs an approved action: exactly one caller wins the claim approved → executing, and the
+ * change set that runs must hash to what was approved.
+ */
+export async function executeApproved(
+  deps: PipelineDeps,
+  agent: AgentDefinition,
+  action: ActionRow,
+): Promise<ActionRow> {
+  const at = deps.clock.now().toISOString();
+  const claimed = await deps.storage.transaction(async (tx) => {
+    const row = await tx.actions.update(action.id, { status: 'executing', updatedAt: at }, { status: 'approved' });
+    if (!row) return undefined;
+    await tx.transitions.append({ actionId: action.id, from: 'approved', to: 'executing', at, detail: {} });
+    await appendAudit(tx, [
+      {
+        at,
+        type: 'action.executing',
+        actor: 'system',
+        subject: action.id,
+        data: { action_id: action.id, approval_id: action.approvalId },
+      },
+    ]);
+    return row;
+  });
+  if (!claimed) return (await deps.storage.actions.get(action.id)) ?? action;
+  const changeset = claimed.changesetId ? await loadChangeSet(deps.storage, claimed.changesetId) : undefined;
+  const approval = claimed.approvalId ? await deps.storage.approvals.get(claimed.approvalId) : undefined;
+  const votes = approval ? await deps.storage.approvals.listVotes(approval.id) : [];
+  const approvedHashes = new Set(votes.map((v) => (v.checklist as Partial<VoteBinding> | null)?.changeset_hash));
+  if (!changeset || !approval || !approvedHashes.has(changeset.hash)) {
+    // Never run bytes nobody approved.
+    return (
+      await replanAction(deps, agent, claimed, { reason: 'the change set to run is not the one approved', replans: 0 })
+    ).action;
+  }
+  return (await executeAction(deps, agent, claimed, changeset)).action;
+}

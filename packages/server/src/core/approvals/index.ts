@@ -1,0 +1,11 @@
+export {
+  APPROVAL_CODES,
+  countApprovals,
+  decideApproval,
+  executeApproved,
+  type Channel,
+  type DecisionInput,
+  type DecisionOutcome,
+} from './decide.js';
+export { finalizeApproval, type Outcome } from './finalize.js';
+export { sweepApprovals, type SweepReport } from './sweep.js';

@@ -1,0 +1,160 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { countApprovals, decideApproval } from '../../core/approvals/index.js';
+import { GatehouseError } from '../../core/errors.js';
+import { actionView, loadAction } from '../../core/pipeline/index.js';
+import type { ApprovalRow, VoteRow } from '../../core/ports/storage.js';
+import { requirePerson, type RouteContext } from '../context.js';
+import { parseInput } from '../validate.js';
+
+const READ_ROLES = ['admin', 'approver', 'auditor', 'responder'];
+
+const ListQuery = z.strictObject({
+  status: z.enum(['pending', 'approved', 'rejected', 'expired', 'void']).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  after: z.string().max(200).optional(),
+});
+const DetailQuery = z.strictObject({
+  offset: z.coerce.number().int().min(0).default(0),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+export const DecisionBody = z.strictObject({
+  decision: z.enum(['approve', 'reject', 'revise']),
+  comment: z.string().max(4_000).optional(),
+  checklist: z.record(z.string().max(200), z.boolean()).optional(),
+  edits: z.record(z.string().max(200), z.record(z.string().max(200), z.string().max(65_536).nullable())).optional(),
+});
+
+function approvalJson(
+  a: ApprovalRow,
+  votes: readonly VoteRow[],
+  ownerId: string,
+  descriptions: Readonly<Record<string, string>>,
+) {
+  const items = Array.isArray(a.checklist) ? (a.checklist as string[]) : [];
+  return {
+    id: a.id,
+    action_id: a.actionId,
+    status: a.status,
+    required: a.required,
+    approvals: countApprovals(votes, a, ownerId),
+    role: a.role,
+    checklist: items.map((id) => ({ id, description: descriptions[id] ?? id })),
+    changeset_hash: a.changesetHash,
+    policy_version: a.policyVersion,
+    agent_version: a.agentVersion,
+    expires_at: a.expiresAt,
+    escalation_level: a.escalationLevel,
+    created_at: a.createdAt,
+    decided_at: a.decidedAt,
+    outcome: a.outcome,
+    votes: votes.map((v) => ({
+      person: v.personId,
+      decision: v.decision,
+      comment: v.comment,
+      at: v.at,
+      edited: v.edits !== null,
+    })),
+  };
+}
+
+export function registerApprovalRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  const { registry, deps } = ctx;
+  const ownerOf = (agentId: string) => deps.agents.get(agentId)?.owner ?? '';
+
+  registry.add({
+    method: 'GET',
+    path: '/v1/approvals',
+    summary: 'Approval requests, oldest first (?status=pending).',
+    tag: 'approvals',
+    auth: 'person',
+    query: ListQuery,
+  });
+  app.get('/v1/approvals', async (req) => {
+    await requirePerson(ctx, req, READ_ROLES);
+    const q = parseInput(ListQuery, req.query, 'query');
+    const rows = await deps.storage.approvals.list({
+      ...(q.status ? { status: q.status } : {}),
+      limit: q.limit,
+      ...(q.after ? { afterId: q.after } : {}),
+    });
+    const results = [];
+    for (const a of rows) {
+      const action = await deps.storage.actions.get(a.actionId);
+      const votes = await deps.storage.approvals.listVotes(a.id);
+      results.push({
+        ...approvalJson(a, votes, ownerOf(action?.agentId ?? ''), ctx.config.checklists),
+        agent: action?.agentId ?? null,
+        operation: action ? `${action.object}.${action.operation}` : null,
+        reason: (action?.request as { reason?: string } | undefined)?.reason ?? null,
+      });
+    }
+    const last = rows.at(-1);
+    return { results, ...(rows.length === q.limit && last ? { paging: { next: { after: last.id } } } : {}) };
+  });
+
+  registry.add({
+    method: 'GET',
+    path: '/v1/approvals/:id',
+    summary:
+      'An approval with the action, its field-level diff (paged by ?offset&limit), the rules that asked, checklist and votes.',
+    tag: 'approvals',
+    auth: 'person',
+    query: DetailQuery,
+  });
+  app.get<{ Params: { id: string } }>('/v1/approvals/:id', async (req) => {
+    await requirePerson(ctx, req, READ_ROLES);
+    const q = parseInput(DetailQuery, req.query, 'query');
+    const a = await deps.storage.approvals.get(req.params.id);
+    if (!a) throw new GatehouseError('approval_not_found', `no approval ${req.params.id}`);
+    const found = await loadAction(deps.storage, a.actionId, q.offset + q.limit);
+    if (!found) throw new GatehouseError('approval_not_found', `approval ${a.id} has no action`);
+    const votes = await deps.storage.approvals.listVotes(a.id);
+    const view = actionView(
+      found.action,
+      found.changeset ? { ...found.changeset, records: found.changeset.records.slice(q.offset) } : undefined,
+    );
+    return {
+      ...approvalJson(a, votes, ownerOf(found.action.agentId), ctx.config.checklists),
+      action: view,
+      records_offset: q.offset,
+      records_total: (found.changeset?.summary.records ?? 0) + (found.changeset?.summary.noop ?? 0),
+    };
+  });
+
+  registry.add({
+    method: 'POST',
+    path: '/v1/approvals/:id/decision',
+    summary:
+      'Approve (every checklist item ticked), reject or request revision (with a comment returned to the agent); edits = approve-with-edits, re-planned and re-judged.',
+    tag: 'approvals',
+    auth: 'person',
+    body: DecisionBody,
+    responses: {
+      200: 'Decision recorded; the body says whether quorum was reached and what happened to the action',
+      403: 'Not an approver for this role, or the agent owner (separation of duties)',
+      409: 'Already decided, already voted, or void (policy/agent changed)',
+      422: 'Checklist incomplete, or the edit is refused by policy',
+    },
+  });
+  app.post<{ Params: { id: string } }>('/v1/approvals/:id/decision', async (req) => {
+    const who = await requirePerson(ctx, req);
+    const b = parseInput(DecisionBody, req.body, 'body');
+    const out = await decideApproval(deps, {
+      approvalId: req.params.id,
+      personId: who.id,
+      decision: b.decision,
+      ...(b.comment !== undefined ? { comment: b.comment } : {}),
+      ...(b.checklist ? { checklist: b.checklist } : {}),
+      ...(b.edits ? { edits: b.edits } : {}),
+      channel: who.via === 'session' ? 'dashboard' : 'api',
+    });
+    const votes = await deps.storage.approvals.listVotes(out.approval.id);
+    const found = await loadAction(deps.storage, out.action.id, 100);
+    return {
+      result: out.type,
+      approval: approvalJson(out.approval, votes, ownerOf(out.action.agentId), ctx.config.checklists),
+      action: actionView(found?.action ?? out.action, found?.changeset),
+    };
+  });
+}
