@@ -12,6 +12,7 @@ import { openStorage } from './adapters/storage/index.js';
 import type { CompiledConfig, PersonConfig } from './config/index.js';
 import { createAuditService, type AuditService } from './core/audit-service.js';
 import { systemClock, type Clock } from './core/clock.js';
+import { housekeeping } from './core/housekeeping.js';
 import { hashKey, type Principal } from './core/keys.js';
 import { sweepApprovals } from './core/approvals/index.js';
 import { recoverActions, type PipelineDeps } from './core/pipeline/index.js';
@@ -137,12 +138,18 @@ export async function createGatehouse(opts: GatehouseOptions): Promise<Gatehouse
     let sweeper: NodeJS.Timeout | undefined;
     if (opts.timers !== false) {
       audit.start((e) => http.log.error({ err: e }, 'audit checkpoint failed'));
+      // One second is the resolution of approval deadlines; housekeeping runs every few minutes.
       let sweeping = false;
+      let ticks = 0;
       sweeper = setInterval(() => {
         if (sweeping) return;
         sweeping = true;
-        sweepApprovals(pipeline)
-          .catch((e: unknown) => http.log.error({ err: e }, 'approval sweep failed'))
+        const work = async () => {
+          await sweepApprovals(pipeline);
+          if (ticks++ % 300 === 0) await housekeeping(pipeline);
+        };
+        work()
+          .catch((e: unknown) => http.log.error({ err: e }, 'background sweep failed'))
           .finally(() => {
             sweeping = false;
           });
