@@ -14,7 +14,9 @@ import { createAuditService, type AuditService } from './core/audit-service.js';
 import { systemClock, type Clock } from './core/clock.js';
 import { housekeeping } from './core/housekeeping.js';
 import { hashKey, type Principal } from './core/keys.js';
-import { sweepApprovals } from './core/approvals/index.js';
+import { createDispatcher, type Dispatcher } from './adapters/notifiers/index.js';
+import { decideApproval, sweepApprovals } from './core/approvals/index.js';
+import { createNotifier } from './core/notifications/notifier.js';
 import { recoverActions, type PipelineDeps } from './core/pipeline/index.js';
 import type { Connector } from './core/ports/connector.js';
 import type { Storage } from './core/ports/storage.js';
@@ -25,6 +27,7 @@ import { registerApprovalRoutes } from './http/routes/approvals.js';
 import { registerGovernanceRoutes } from './http/routes/governance.js';
 import { registerRecordRoutes } from './http/routes/records.js';
 import { registerSessionRoutes } from './http/routes/session.js';
+import { registerSlackRoutes, slackUserMap } from './http/routes/slack.js';
 import { registerSystemRoutes } from './http/routes/system.js';
 import { agentDefinitions, piiSecretFrom, pipelineDeps, policyRules } from './wiring.js';
 
@@ -49,6 +52,8 @@ export interface Gatehouse {
   readonly pipeline: PipelineDeps;
   readonly audit: AuditService;
   readonly http: FastifyInstance;
+  /** Sends the outbox (webhooks, Slack, callbacks); tests call `runOnce()` with timers off. */
+  readonly dispatcher: Dispatcher;
   /** Starts listening on config.server.listen (or the given port); answers the bound address. */
   listen(port?: number): Promise<string>;
   close(): Promise<void>;
@@ -73,7 +78,9 @@ export async function createGatehouse(opts: GatehouseOptions): Promise<Gatehouse
     const connectors = await openConnectors(config, clock, opened);
     const key = loadOrCreateSigningKey(config.audit.signing_key_file);
 
+    const notifier = createNotifier(config);
     const pipeline = pipelineDeps(config, {
+      notifier,
       clock,
       storage,
       connectors,
@@ -128,7 +135,30 @@ export async function createGatehouse(opts: GatehouseOptions): Promise<Gatehouse
     registerApprovalRoutes(http, ctx);
     registerGovernanceRoutes(http, ctx);
     registerSessionRoutes(http, ctx);
+    const slack = config.notifications.find((n) => n.type === 'slack');
+    if (slack) {
+      await registerSlackRoutes(http, {
+        registry,
+        signingSecret: slack.signing_secret,
+        people: slackUserMap(config.people),
+        clock,
+        logger: http.log,
+        // Slack has no reason dialog: the rejection comment says where it came from.
+        decide: (input) =>
+          decideApproval(pipeline, {
+            ...input,
+            ...(input.decision === 'reject' ? { comment: `Rejected in Slack by ${input.personId}` } : {}),
+          }),
+      });
+    }
     await http.ready();
+    const dispatcher = createDispatcher({
+      storage,
+      clock,
+      notifications: config.notifications,
+      instanceId,
+      logger: http.log,
+    });
 
     // Resume what a crash interrupted before taking new work. SQLite means one instance: every
     // `executing` row is ours. On PostgreSQL another instance may be mid-write: only stale rows.
@@ -137,6 +167,7 @@ export async function createGatehouse(opts: GatehouseOptions): Promise<Gatehouse
     await sweepApprovals(pipeline);
     let sweeper: NodeJS.Timeout | undefined;
     if (opts.timers !== false) {
+      dispatcher.start();
       audit.start((e) => http.log.error({ err: e }, 'audit checkpoint failed'));
       // One second is the resolution of approval deadlines; housekeeping runs every few minutes.
       let sweeping = false;
@@ -165,6 +196,7 @@ export async function createGatehouse(opts: GatehouseOptions): Promise<Gatehouse
       pipeline,
       audit,
       http,
+      dispatcher,
       async listen(port?: number) {
         return http.listen({ host: config.server.host, port: port ?? config.server.port });
       },
@@ -173,6 +205,7 @@ export async function createGatehouse(opts: GatehouseOptions): Promise<Gatehouse
         closed = true;
         if (sweeper) clearInterval(sweeper);
         await http.close();
+        await dispatcher.stop();
         await audit.stop().catch((e: unknown) => http.log.error({ err: e }, 'final audit checkpoint failed'));
         for (const c of connectors.values()) await c.close();
         await storage.close();

@@ -3,6 +3,7 @@ import { createHmac, type KeyObject } from 'node:crypto';
 import type { CompiledConfig } from './config/index.js';
 import type { Clock } from './core/clock.js';
 import type { AgentDefinition, PipelineDeps } from './core/pipeline/index.js';
+import type { Notifier } from './core/notifications/types.js';
 import type { PolicyRule } from './core/policy/index.js';
 import { BUILT_IN_CHECKS, preflightSettings } from './core/preflight/index.js';
 import type { Connector } from './core/ports/connector.js';
@@ -60,6 +61,7 @@ export function pipelineDeps(
     connectors: ReadonlyMap<string, Connector>;
     piiSecret: string;
     newId: (prefix: string) => string;
+    notifier?: Notifier;
   },
 ): PipelineDeps {
   return {

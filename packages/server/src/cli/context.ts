@@ -1,9 +1,6 @@
 /** Opening what CLI commands need: the config (diagnostics on failure) and the storage. */
 import { randomUUID } from 'node:crypto';
 import { userInfo } from 'node:os';
-import { loadOrCreateSigningKey } from '../adapters/audit/signing-key.js';
-import { openConnectors } from '../adapters/connectors/index.js';
-import { openStorage } from '../adapters/storage/index.js';
 import { formatDiagnostic, loadConfig, type CompiledConfig } from '../config/index.js';
 import { systemClock } from '../core/clock.js';
 import type { KeyAdminDeps } from '../core/key-admin.js';
@@ -27,6 +24,8 @@ export function loadConfigOrExit(path: string | undefined): CompiledConfig {
 }
 
 export async function withStorage<T>(config: CompiledConfig, fn: (storage: Storage) => Promise<T>): Promise<T> {
+  // Adapters load on use, so commands that never touch storage start fast.
+  const { openStorage } = await import('../adapters/storage/index.js');
   const storage = await openStorage(config.storage.url);
   try {
     await storage.migrate();
@@ -69,6 +68,9 @@ export function keyAdminDeps(config: CompiledConfig, storage: Storage): KeyAdmin
 export async function withPipeline<T>(config: CompiledConfig, fn: (deps: PipelineDeps) => Promise<T>): Promise<T> {
   return withStorage(config, async (storage) => {
     const opened: Connector[] = [];
+    const { openConnectors } = await import('../adapters/connectors/index.js');
+    const { loadOrCreateSigningKey } = await import('../adapters/audit/signing-key.js');
+    const { createNotifier } = await import('../core/notifications/notifier.js');
     try {
       const connectors = await openConnectors(config, systemClock, opened);
       const key = loadOrCreateSigningKey(config.audit.signing_key_file);
@@ -79,6 +81,8 @@ export async function withPipeline<T>(config: CompiledConfig, fn: (deps: Pipelin
           connectors,
           piiSecret: piiSecretFrom(key.privateKey),
           newId,
+          // CLI decisions enqueue their notifications; the server's dispatcher sends them.
+          notifier: createNotifier(config),
         }),
       );
     } finally {

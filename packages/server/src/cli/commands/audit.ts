@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { createWriteStream, existsSync } from 'node:fs';
 import { once } from 'node:events';
+import { generateKeyPairSync } from 'node:crypto';
 import { exportJsonl } from '../../adapters/audit/export.js';
 import { loadVerifyKey } from '../../adapters/audit/signing-key.js';
 import { formatReport, verifyAudit } from '../../core/audit/index.js';
@@ -25,14 +26,16 @@ export function registerAuditCommands(program: Command): void {
           (existsSync(`${config.audit.signing_key_file}.pub`)
             ? `${config.audit.signing_key_file}.pub`
             : config.audit.signing_key_file);
-        const publicKey = loadVerifyKey(keyFile);
-        const report = await withStorage(config, async (storage) =>
-          verifyAudit({
-            entries: storage.audit.iterate({ batchSize: 5000 }),
-            checkpoints: await storage.audit.listCheckpoints(),
-            publicKey,
-          }),
-        );
+        const report = await withStorage(config, async (storage) => {
+          const checkpoints = await storage.audit.listCheckpoints();
+          // Before the first server start there is no key and no checkpoint: the chain alone is
+          // verifiable. Once a checkpoint exists, its key is required.
+          const publicKey =
+            checkpoints.length === 0 && !opts.key && !existsSync(keyFile)
+              ? generateKeyPairSync('ed25519').publicKey
+              : loadVerifyKey(keyFile);
+          return verifyAudit({ entries: storage.audit.iterate({ batchSize: 5000 }), checkpoints, publicKey });
+        });
         print(opts.json ? JSON.stringify(report, null, 2) : formatReport(report));
         return report.ok ? 0 : 1;
       }),

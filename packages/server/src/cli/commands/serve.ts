@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { createGatehouse, type Gatehouse } from '../../create-gatehouse.js';
-import { runDemo } from '../demo.js';
+import type { Gatehouse } from '../../create-gatehouse.js';
 import { loadConfigOrExit } from '../context.js';
 import { action, portNumber, print } from '../io.js';
 
@@ -30,6 +29,8 @@ export function registerServeCommands(program: Command): void {
     .action(
       action(async (opts: { config?: string; port?: number; logLevel: string }) => {
         const config = loadConfigOrExit(opts.config);
+        // Loaded on use: `gatehouse --help` and `check` need not load the server.
+        const { createGatehouse } = await import('../../create-gatehouse.js');
         const gh = await createGatehouse({ config, logger: { level: opts.logLevel } });
         const address = await gh.listen(opts.port);
         print(`Gatehouse listening on ${address} (storage: ${gh.storage.dialect}, config: ${config.sourcePath})`);
@@ -48,6 +49,7 @@ export function registerServeCommands(program: Command): void {
     .option('--exit', 'exit after the summary instead of serving')
     .action(
       action(async (opts: { dir: string; port: number; contacts: number; exit?: boolean }) => {
+        const { runDemo } = await import('../demo.js');
         const gh = await runDemo({ dir: opts.dir, port: opts.port, contacts: opts.contacts, out: print });
         if (opts.exit) {
           await gh.close();
