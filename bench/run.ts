@@ -7,25 +7,8 @@ import { readdirSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-export interface BenchResult {
-  title: string;
-  rows: Record<string, string | number>[];
-  notes?: string[];
-}
-
-export function formatTable(rows: Record<string, string | number>[]): string {
-  if (rows.length === 0) return '(no rows)';
-  const cols = [...new Set(rows.flatMap((r) => Object.keys(r)))];
-  const cell = (v: string | number | undefined) =>
-    v === undefined ? '' : typeof v === 'number' ? v.toLocaleString('en-US', { maximumFractionDigits: 2 }) : v;
-  const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
-  const line = (vals: string[]) => `| ${vals.map((v, i) => v.padEnd(widths[i] ?? 0)).join(' | ')} |`;
-  return [
-    line(cols),
-    `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`,
-    ...rows.map((r) => line(cols.map((c) => cell(r[c])))),
-  ].join('\n');
-}
+export { formatTable, type BenchResult } from './lib/table.js';
+import { formatTable, type BenchResult } from './lib/table.js';
 
 async function main() {
   const dir = fileURLToPath(new URL('.', import.meta.url));

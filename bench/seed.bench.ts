@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createSandboxConnector } from '../packages/server/src/adapters/connectors/sandbox/index.js';
-import { formatTable, type BenchResult } from './run.js';
+import { formatTable, type BenchResult } from './lib/table.js';
 
 const SEED = 42;
 const TARGET_50K_S = 10;

@@ -45,6 +45,7 @@ export const ActionStatus = z.enum([
   'pending_approval',
   'approved',
   'rejected',
+  'revision_requested',
   'expired',
   'executing',
   'executed',

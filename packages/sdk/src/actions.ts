@@ -16,6 +16,8 @@ export const FINAL_ACTION_STATUSES = [
   'executed',
   'denied',
   'rejected',
+  'revision_requested',
+  'breaker_open',
   'expired',
   'failed',
   'shadowed',

@@ -56,6 +56,7 @@ export type ActionStatus =
   | 'pending_approval'
   | 'approved'
   | 'rejected'
+  | 'revision_requested'
   | 'expired'
   | 'executing'
   | 'executed'

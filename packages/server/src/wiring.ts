@@ -3,6 +3,7 @@ import { createHmac, type KeyObject } from 'node:crypto';
 import type { CompiledConfig } from './config/index.js';
 import type { Clock } from './core/clock.js';
 import type { AgentDefinition, PipelineDeps } from './core/pipeline/index.js';
+import { can } from './core/auth/permissions.js';
 import type { Notifier } from './core/notifications/types.js';
 import type { PolicyRule } from './core/policy/index.js';
 import { BUILT_IN_CHECKS, preflightSettings } from './core/preflight/index.js';
@@ -73,7 +74,9 @@ export function pipelineDeps(
       expireAfterMs: config.approvals.expire_after_ms,
       ...(config.approvals.escalation[0] ? { firstEscalationMs: config.approvals.escalation[0].after_ms } : {}),
     },
-    people: new Map(config.people.map((p) => [p.id, { id: p.id, roles: p.roles }])),
+    people: new Map(
+      config.people.map((p) => [p.id, { id: p.id, roles: p.roles, canDecide: can(p, 'approvals.decide', config) }]),
+    ),
     escalation: config.approvals.escalation.map((e) => ({ afterMs: e.after_ms, notify: e.notify })),
     preflight: { checks: BUILT_IN_CHECKS, settings: preflightSettings(config.preflight) },
   };

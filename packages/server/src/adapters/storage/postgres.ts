@@ -33,8 +33,10 @@ export function createPostgresKysely(
   const pool = new pg.Pool({
     connectionString,
     types,
-    max: opts.poolSize ?? 10,
-    connectionTimeoutMillis: 5_000,
+    max: opts.poolSize ?? 20,
+    // How long a request may queue for a free client under load, not only connect: a burst of
+    // decisions must wait its turn rather than fail half-way.
+    connectionTimeoutMillis: 30_000,
     application_name: 'gatehouse',
   });
   pool.on('error', (err) => opts.logger?.warn({ err }, 'idle PostgreSQL connection failed'));

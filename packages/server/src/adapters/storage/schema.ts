@@ -126,6 +126,7 @@ export interface ApprovalVotesTable {
   at: string;
   /** Insertion order, so votes list in the order they were cast even within one millisecond. */
   id: Generated<number>;
+  changeset_hash: Generated<string>;
 }
 
 export interface BreakersTable {

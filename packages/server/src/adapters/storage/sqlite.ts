@@ -33,6 +33,27 @@ class ImmediateSqliteDriver extends SqliteDriver {
   }
 }
 
+/**
+ * Kysely's SQLite driver prepares every query afresh; preparing costs about as much as running
+ * a small statement. The query shapes are few, so keep prepared statements by SQL text (bounded).
+ * A statement that is being iterated (`busy`) is never handed out twice: a fresh one is prepared.
+ */
+function withStatementCache(db: BetterSqlite3.Database, max = 500): BetterSqlite3.Database {
+  const prepare = db.prepare.bind(db);
+  const cache = new Map<string, BetterSqlite3.Statement>();
+  db.prepare = ((source: string) => {
+    const hit = cache.get(source);
+    if (hit && !hit.busy) return hit;
+    const stmt = prepare(source);
+    if (!hit) {
+      if (cache.size >= max) cache.delete(cache.keys().next().value as string);
+      cache.set(source, stmt);
+    }
+    return stmt;
+  }) as typeof db.prepare;
+  return db;
+}
+
 export function openSqliteDatabase(path: string): BetterSqlite3.Database {
   const memory = path === ':memory:';
   const file = memory ? path : resolve(path);
@@ -43,7 +64,7 @@ export function openSqliteDatabase(path: string): BetterSqlite3.Database {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
-    return db;
+    return withStatementCache(db);
   } catch (cause) {
     throw new GatehouseError(
       'storage_unavailable',

@@ -18,7 +18,7 @@ import { loadChangeSet } from '../pipeline/load.js';
 import { appendAudit, changeRecordRows } from '../pipeline/record.js';
 import { agentFor } from '../pipeline/submit.js';
 import type { ActionRequest, AgentDefinition, PipelineDeps } from '../pipeline/types.js';
-import type { ActionRow, ApprovalRow, VoteRow } from '../ports/storage.js';
+import type { ActionRow, ApprovalRow, Repos, VoteRow } from '../ports/storage.js';
 import { finalizeApproval, type Outcome } from './finalize.js';
 
 export type Channel = 'api' | 'cli' | 'dashboard' | 'slack';
@@ -76,6 +76,12 @@ async function load(deps: PipelineDeps, approvalId: string): Promise<{ approval:
 function checkDecider(deps: PipelineDeps, approval: ApprovalRow, agent: AgentDefinition, personId: string): void {
   const person = deps.people?.get(personId);
   if (!person) throw new GatehouseError(APPROVAL_CODES.forbidden, `'${personId}' is not a person in the config`);
+  if (person.canDecide === false) {
+    throw new GatehouseError(
+      APPROVAL_CODES.forbidden,
+      `${personId} has no role that may decide approvals (permission approvals.decide)`,
+    );
+  }
   if (!person.roles.includes(approval.role)) {
     throw new GatehouseError(
       APPROVAL_CODES.forbidden,
@@ -90,15 +96,20 @@ function checkDecider(deps: PipelineDeps, approval: ApprovalRow, agent: AgentDef
   }
 }
 
-/** The approving votes that count: for the current change set, by distinct eligible people. */
-export function countApprovals(votes: readonly VoteRow[], approval: ApprovalRow, ownerId: string): number {
+/** The people whose approving votes count: for the current change set, distinct, never the owner. */
+export function votersFor(votes: readonly VoteRow[], approval: ApprovalRow, ownerId: string): string[] {
   const counted = new Set<string>();
   for (const v of votes) {
     const binding = v.checklist as Partial<VoteBinding> | null;
-    if (v.decision === 'approve' && v.personId !== ownerId && binding?.changeset_hash === approval.changesetHash)
+    if (v.decision === 'approve' && v.personId !== ownerId && binding?.changeset_hash === approval.changesetHash) {
       counted.add(v.personId);
+    }
   }
-  return counted.size;
+  return [...counted];
+}
+
+export function countApprovals(votes: readonly VoteRow[], approval: ApprovalRow, ownerId: string): number {
+  return votersFor(votes, approval, ownerId).length;
 }
 
 export async function decideApproval(
@@ -167,62 +178,31 @@ export async function decideApproval(
     input.edits && Object.keys(input.edits).length > 0 ? await planEdits(deps, agent, action, input.edits) : undefined;
   const at = now.toISOString();
   const recorded = await deps.storage.transaction(async (tx) => {
-    let current = approval;
-    if (edited) {
-      const csId = deps.newId('cs');
-      await tx.changesets.insert(
-        {
-          id: csId,
-          actionId: action.id,
-          hash: edited.hash,
-          summary: {
-            ...edited.summary,
-            object: edited.object,
-            operation: edited.operation,
-            target: edited.target ?? null,
-            missing_ids: edited.missing,
-            edited_by: input.personId,
-          },
-          createdAt: at,
-        },
-        changeRecordRows(csId, edited),
-      );
-      // The approval now binds to the edited bytes; earlier votes for the old hash stop counting.
-      const next = await tx.approvals.update(
-        approval.id,
-        { changesetHash: edited.hash, required: Math.max(edited.required, approval.required) },
-        { status: 'pending', version: approval.version },
-      );
-      if (!next) return undefined;
-      current = next;
-      await tx.actions.update(action.id, { changesetId: csId, updatedAt: at }, { status: 'pending_approval' });
-    }
-    const binding: VoteBinding = {
-      items: { ...(input.checklist ?? {}) },
-      changeset_hash: edited?.hash ?? approval.changesetHash,
-    };
+    // A vote never lands on an approval that is no longer pending (a lost race answers 409).
+    const fresh = await tx.approvals.get(approval.id);
+    if (fresh?.status !== 'pending') return undefined;
+    let current = fresh;
+    if (edited) current = await recordEdit(deps, tx, { approval: fresh, action, edited, personId: input.personId, at });
+    const binding: VoteBinding = { items: { ...(input.checklist ?? {}) }, changeset_hash: current.changesetHash };
     const voted = await tx.approvals.addVote({
-      approvalId: approval.id,
+      approvalId: current.id,
       personId: input.personId,
       decision: input.decision,
       comment: input.comment ?? null,
       checklist: binding,
       edits: input.edits ?? null,
+      changesetHash: current.changesetHash,
       at,
     });
-    if (!voted)
-      throw new GatehouseError(
-        APPROVAL_CODES.alreadyVoted,
-        `${input.personId} already voted on approval ${approval.id}`,
-      );
+    if (!voted) return 'duplicate' as const;
     await appendAudit(tx, [
       {
         at,
         type: 'approval.voted',
         actor: `person:${input.personId}`,
-        subject: approval.id,
+        subject: current.id,
         data: {
-          approval_id: approval.id,
+          approval_id: current.id,
           action_id: action.id,
           person_id: input.personId,
           decision: input.decision,
@@ -237,12 +217,87 @@ export async function decideApproval(
     ]);
     return current;
   });
-  if (!recorded)
-    throw new GatehouseError(
-      APPROVAL_CODES.alreadyDecided,
-      `approval ${approval.id} changed while the vote was being recorded; reload it`,
+  if (recorded === undefined) {
+    throw new GatehouseError(APPROVAL_CODES.alreadyDecided, `approval ${approval.id} was decided meanwhile; reload it`);
+  }
+  const fresh = (await deps.storage.actions.get(action.id)) ?? action;
+  if (recorded === 'duplicate') {
+    // The earlier vote may have been recorded without its tally completing (a crash, a lost
+    // connection): finish that tally first; only a genuinely repeated vote is refused.
+    const done = await tally(
+      deps,
+      agent,
+      approval,
+      fresh,
+      { ...input, decision: 'approve' },
+      opts.execute ?? true,
+      true,
     );
-  return tally(deps, agent, recorded, action, input, opts.execute ?? true);
+    if (done.type !== 'vote_recorded') return done;
+    throw new GatehouseError(APPROVAL_CODES.alreadyVoted, `${input.personId} already voted on approval ${approval.id}`);
+  }
+  return tally(deps, agent, recorded, fresh, input, opts.execute ?? true);
+}
+
+/**
+ * approve-with-edits: the approval now binds to the edited bytes. Votes are per change set hash,
+ * so earlier votes (for the old bytes) stop counting and everyone — the earlier approvers
+ * included — votes again on what will actually run.
+ */
+async function recordEdit(
+  deps: PipelineDeps,
+  tx: Repos,
+  e: { approval: ApprovalRow; action: ActionRow; edited: EditedPlan; personId: string; at: string },
+): Promise<ApprovalRow> {
+  const { approval, action, edited, at } = e;
+  const csId = deps.newId('cs');
+  await tx.changesets.insert(
+    {
+      id: csId,
+      actionId: action.id,
+      hash: edited.hash,
+      summary: {
+        ...edited.summary,
+        object: edited.object,
+        operation: edited.operation,
+        target: edited.target ?? null,
+        missing_ids: edited.missing,
+        edited_by: e.personId,
+      },
+      createdAt: at,
+    },
+    changeRecordRows(csId, edited),
+  );
+  const next = await tx.approvals.update(
+    approval.id,
+    { changesetHash: edited.hash, required: Math.max(edited.required, approval.required) },
+    { status: 'pending', version: approval.version },
+  );
+  if (!next)
+    throw new GatehouseError(APPROVAL_CODES.alreadyDecided, `approval ${approval.id} was decided meanwhile; reload it`);
+  const moved = await tx.actions.update(
+    action.id,
+    { changesetId: csId, updatedAt: at },
+    { status: 'pending_approval' },
+  );
+  if (!moved)
+    throw new GatehouseError(APPROVAL_CODES.alreadyDecided, `action ${action.id} left pending_approval meanwhile`);
+  await appendAudit(tx, [
+    {
+      at,
+      type: 'approval.edited',
+      actor: `person:${e.personId}`,
+      subject: approval.id,
+      data: {
+        approval_id: approval.id,
+        action_id: action.id,
+        changeset_hash: edited.hash,
+        previous_changeset_hash: approval.changesetHash,
+        required: next.required,
+      },
+    },
+  ]);
+  return next;
 }
 
 interface EditedPlan extends ReturnType<typeof buildChangeSet> {
@@ -266,9 +321,15 @@ async function planEdits(
       APPROVAL_CODES.editDenied,
       `edits may only change records of this action; not in it: ${unknown.join(', ')}`,
     );
+  // Edits apply to the bytes under review (which may already carry an earlier edit).
+  const current = action.changesetId ? await loadChangeSet(deps.storage, action.changesetId) : undefined;
+  const afterOf = new Map(current?.records.map((r) => [r.id, r.after]) ?? []);
   const edited: ActionRequest = {
     ...req,
-    records: req.records.map((r) => ({ id: r.id, changes: { ...r.changes, ...(edits[r.id] ?? {}) } })),
+    records: req.records.map((r) => ({
+      id: r.id,
+      changes: { ...r.changes, ...(afterOf.get(r.id) ?? {}), ...(edits[r.id] ?? {}) },
+    })),
   };
   const mode = await effectiveMode(deps.storage, agent);
   const j = await judge(deps, agent, mode === 'observe' || mode === 'paused' ? mode : 'autonomous', edited);
@@ -294,6 +355,7 @@ async function tally(
   action: ActionRow,
   input: DecisionInput,
   execute: boolean,
+  replay = false,
 ): Promise<DecisionOutcome> {
   const votes = await deps.storage.approvals.listVotes(approval.id);
   const by = [input.personId];
@@ -314,13 +376,13 @@ async function tally(
     }
     return done;
   };
-  if (input.decision === 'reject') return { type: 'rejected', ...(await finish('rejected')) };
+  if (!replay && input.decision === 'reject') return { type: 'rejected', ...(await finish('rejected')) };
   if (input.decision === 'revise') return { type: 'revision_requested', ...(await finish('revise')) };
 
   const approvals = countApprovals(votes, approval, agent.owner);
   if (approvals < approval.required)
     return { type: 'vote_recorded', approval, action, approvals, required: approval.required };
-  const yes = votes.filter((v) => v.decision === 'approve').map((v) => v.personId);
+  const yes = votersFor(votes, approval, agent.owner);
   const done = await finalizeApproval(deps, approval, action, 'approved', {
     by: yes,
     comment: input.comment ?? null,

@@ -39,7 +39,14 @@ export interface PipelineDeps {
   /** How many times an autonomous action is re-planned when its records changed under it. */
   readonly maxReplans?: number;
   /** People and their roles (approvals: who may decide, separation of duties). */
-  readonly people?: ReadonlyMap<string, { readonly id: string; readonly roles: readonly string[] }>;
+  readonly people?: ReadonlyMap<
+    string,
+    {
+      readonly id: string;
+      readonly roles: readonly string[];
+      /** holds the approvals.decide permission */ readonly canDecide?: boolean;
+    }
+  >;
   /** Turns events into outbox rows, enqueued in the same transaction as the state change. */
   readonly notifier?: Notifier;
   /** Marketing pre-flight checks run on sends before policy; their results are policy inputs. */
@@ -103,6 +110,7 @@ export const FINAL_STATUSES = [
   'denied',
   'shadowed',
   'rejected',
+  'revision_requested',
   'expired',
   'failed',
   'rolled_back',

@@ -109,13 +109,20 @@ export function evaluatePolicies(
 }
 
 function evaluateRule(rule: PolicyRule, bindings: Record<string, unknown>, maxEvalMs: number): RuleOutcome {
-  const t0 = performance.now();
-  const result = rule.when.evaluate(bindings);
-  const elapsedMs = performance.now() - t0;
+  let t0 = performance.now();
+  let result = rule.when.evaluate(bindings);
+  let elapsedMs = performance.now() - t0;
+  if (elapsedMs > maxEvalMs) {
+    // Wall time also counts GC pauses and a descheduled process: measure once more before
+    // calling the expression too slow, so a busy machine does not deny a cheap rule.
+    t0 = performance.now();
+    result = rule.when.evaluate(bindings);
+    elapsedMs = performance.now() - t0;
+  }
   if (isCelError(result)) return { type: 'failed', message: result.message };
   if (typeof result !== 'boolean') return { type: 'failed', message: `returned ${describe(result)}, not a boolean` };
   if (elapsedMs > maxEvalMs) {
-    return { type: 'failed', message: `took ${elapsedMs.toFixed(1)} ms; the limit is ${maxEvalMs} ms` };
+    return { type: 'failed', message: `took ${elapsedMs.toFixed(1)} ms twice; the limit is ${maxEvalMs} ms` };
   }
   return result ? { type: 'matched' } : { type: 'not_matched' };
 }

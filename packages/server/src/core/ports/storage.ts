@@ -314,6 +314,8 @@ export interface VoteRow {
   readonly checklist: Json;
   /** approve-with-edits; `null` when none. */
   readonly edits: Json;
+  /** The change set hash this vote is about ('' for votes stored before migration 0003). */
+  readonly changesetHash: string;
   readonly at: string;
 }
 
@@ -330,7 +332,13 @@ export interface ApprovalsRepo {
     expect: { status?: ApprovalStatus; version?: number },
   ): Promise<ApprovalRow | undefined>;
   /** false when this person already voted on this approval (nothing is written). */
-  addVote(vote: Omit<VoteRow, 'edits' | 'comment'> & { comment?: string | null; edits?: Json }): Promise<boolean>;
+  addVote(
+    vote: Omit<VoteRow, 'edits' | 'comment' | 'changesetHash'> & {
+      comment?: string | null;
+      edits?: Json;
+      changesetHash?: string;
+    },
+  ): Promise<boolean>;
   /** In vote order. */
   listVotes(approvalId: string): Promise<VoteRow[]>;
   /** Pending approvals with `expiresAt <= now`, soonest first. */

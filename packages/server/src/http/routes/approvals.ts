@@ -149,11 +149,13 @@ export function registerApprovalRoutes(app: FastifyInstance, ctx: RouteContext):
       ...(b.edits ? { edits: b.edits } : {}),
       channel: who.via === 'session' ? 'dashboard' : 'api',
     });
+    // Execution may have moved things on (a stale change set voids the approval): answer what is true now.
+    const approvalNow = (await deps.storage.approvals.get(out.approval.id)) ?? out.approval;
     const votes = await deps.storage.approvals.listVotes(out.approval.id);
     const found = await loadAction(deps.storage, out.action.id, 100);
     return {
       result: out.type,
-      approval: approvalJson(out.approval, votes, ownerOf(out.action.agentId), ctx.config.checklists),
+      approval: approvalJson(approvalNow, votes, ownerOf(out.action.agentId), ctx.config.checklists),
       action: actionView(found?.action ?? out.action, found?.changeset),
     };
   });

@@ -83,7 +83,7 @@ export function approvalCases(ctx: ContractContext): void {
         }),
       ).toBe(true);
       expect(await s.approvals.listVotes(a.id)).toEqual([
-        { ...vote, comment: null, edits: null },
+        { ...vote, comment: null, edits: null, changesetHash: '' },
         {
           approvalId: a.id,
           personId: 'bo',
@@ -91,9 +91,21 @@ export function approvalCases(ctx: ContractContext): void {
           comment: 'shorter subject',
           checklist: {},
           edits: { subject: 'Hi' },
+          changesetHash: '',
           at: at(T0, -MINUTE),
         },
       ]);
+    });
+
+    it('is unique per person and change set hash: after an edit the same person votes again', async () => {
+      const s = ctx.storage();
+      const action = await seedAction(s);
+      const a = await s.approvals.insert(newApproval(action.id));
+      const vote = { approvalId: a.id, personId: 'ana', decision: 'approve' as const, checklist: {}, at: T0 };
+      expect(await s.approvals.addVote({ ...vote, changesetHash: 'h1' })).toBe(true);
+      expect(await s.approvals.addVote({ ...vote, changesetHash: 'h1' })).toBe(false);
+      expect(await s.approvals.addVote({ ...vote, changesetHash: 'h2' })).toBe(true);
+      expect((await s.approvals.listVotes(a.id)).map((v) => v.changesetHash)).toEqual(['h1', 'h2']);
     });
 
     it('lists by status and action, oldest first, paging by cursor', async () => {

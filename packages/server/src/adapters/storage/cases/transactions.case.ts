@@ -120,7 +120,7 @@ export function transactionCases(ctx: ContractContext): void {
       const other = await ctx.openAnother();
       try {
         const reports = await Promise.all([s.migrate(), other.migrate()]);
-        for (const r of reports) expect(r).toEqual({ applied: [], latest: '0002-outbox-and-sessions' });
+        for (const r of reports) expect(r).toEqual({ applied: [], latest: '0003-votes-per-changeset' });
       } finally {
         await other.close();
       }

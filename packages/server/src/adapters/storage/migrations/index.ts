@@ -9,12 +9,14 @@ import type { MigrationReport } from '../../../core/ports/storage.js';
 import { GatehouseError } from '../../../core/errors.js';
 import { migration0001, type MigrationDialect } from './0001-initial.js';
 import { migration0002 } from './0002-outbox-and-sessions.js';
+import { migration0003 } from './0003-votes-per-changeset.js';
 
 /** Names sort in apply order; append only. */
 function migrations(dialect: MigrationDialect): Record<string, Migration> {
   return {
     '0001-initial': migration0001(dialect),
     '0002-outbox-and-sessions': migration0002(),
+    '0003-votes-per-changeset': migration0003(),
   };
 }
 

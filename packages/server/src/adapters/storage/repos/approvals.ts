@@ -46,6 +46,7 @@ const toVote = (r: Selectable<ApprovalVotesTable>): VoteRow => ({
   comment: r.comment,
   checklist: fromJson(r.checklist),
   edits: fromJsonOrNull(r.edits),
+  changesetHash: r.changeset_hash,
   at: r.at,
 });
 
@@ -138,9 +139,10 @@ export function approvalsRepo({ db }: RepoContext): ApprovalsRepo {
           comment: v.comment ?? null,
           checklist: toJson(v.checklist, 'checklist'),
           edits: toJsonOrNull(v.edits, 'edits'),
+          changeset_hash: v.changesetHash ?? '',
           at: ts(v.at, 'at'),
         })
-        .onConflict((oc) => oc.columns(['approval_id', 'person_id']).doNothing())
+        .onConflict((oc) => oc.columns(['approval_id', 'person_id', 'changeset_hash']).doNothing())
         .executeTakeFirst();
       return Number(r.numInsertedOrUpdatedRows ?? 0n) === 1;
     },
