@@ -14,6 +14,7 @@ import { createAuditService, type AuditService } from './core/audit-service.js';
 import { systemClock, type Clock } from './core/clock.js';
 import { housekeeping } from './core/housekeeping.js';
 import { hashKey, type Principal } from './core/keys.js';
+import { createMetrics } from './adapters/metrics/prometheus.js';
 import { createDispatcher, type Dispatcher } from './adapters/notifiers/index.js';
 import { decideApproval, sweepApprovals } from './core/approvals/index.js';
 import { createNotifier } from './core/notifications/notifier.js';
@@ -79,8 +80,10 @@ export async function createGatehouse(opts: GatehouseOptions): Promise<Gatehouse
     const key = loadOrCreateSigningKey(config.audit.signing_key_file);
 
     const notifier = createNotifier(config);
+    const metrics = createMetrics({ storage, agentIds: config.agents.map((a) => a.id) });
     const pipeline = pipelineDeps(config, {
       notifier,
+      observer: metrics.observer,
       clock,
       storage,
       connectors,
@@ -130,6 +133,10 @@ export async function createGatehouse(opts: GatehouseOptions): Promise<Gatehouse
         return { ok: Object.values(checks).every((c) => c.ok), checks };
       },
     });
+    registry.add({ method: 'GET', path: '/metrics', summary: 'Prometheus metrics.', tag: 'system', auth: 'none' });
+    http.get('/metrics', async (_req, reply) =>
+      reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+    );
     registerActionRoutes(http, ctx);
     registerRecordRoutes(http, ctx);
     registerApprovalRoutes(http, ctx);

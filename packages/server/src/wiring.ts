@@ -2,7 +2,7 @@
 import { createHmac, type KeyObject } from 'node:crypto';
 import type { CompiledConfig } from './config/index.js';
 import type { Clock } from './core/clock.js';
-import type { AgentDefinition, PipelineDeps } from './core/pipeline/index.js';
+import type { AgentDefinition, PipelineDeps, PipelineObserver } from './core/pipeline/index.js';
 import { can } from './core/auth/permissions.js';
 import type { Notifier } from './core/notifications/types.js';
 import type { PolicyRule } from './core/policy/index.js';
@@ -63,6 +63,7 @@ export function pipelineDeps(
     piiSecret: string;
     newId: (prefix: string) => string;
     notifier?: Notifier;
+    observer?: PipelineObserver;
   },
 ): PipelineDeps {
   return {
