@@ -1,6 +1,6 @@
 /**
- * Audit log shapes. Structurally identical to the ones in `core/ports/storage.ts` (the storage
- * port persists them; this module builds and checks them), so either can be passed to the other.
+ * Audit log shapes, built and checked here and persisted through the storage port (which
+ * re-exports them).
  * Every field of an entry except `hash` is inside `hash`; see docs/audit-log-format.md.
  */
 

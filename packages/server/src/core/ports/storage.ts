@@ -22,6 +22,8 @@
  *   transaction to end, so calling them from `fn` deadlocks.
  */
 
+import type { AuditCheckpoint, AuditEntry, AuditHead } from '../audit/types.js';
+
 /** A JSON value (stored as JSON text). Nullable JSON fields hold `null` when absent. */
 export type Json = unknown;
 
@@ -421,32 +423,8 @@ export interface KpisRepo {
 
 // --- audit log storage; the hash chain itself is built in core/audit ---
 
-export interface AuditEntry {
-  seq: number;
-  at: string;
-  type: string;
-  actor: string;
-  subject: string | null;
-  data: Record<string, unknown>;
-  prevHash: string;
-  hash: string;
-}
-
-export interface AuditHead {
-  seq: number;
-  hash: string;
-}
-
-export interface AuditCheckpoint {
-  seq: number;
-  at: string;
-  lastEntrySeq: number;
-  headHash: string;
-  prevCheckpointHash: string | null;
-  keyId: string;
-  signature: string;
-  hash: string;
-}
+/** The shapes are defined (and documented) with the hash chain that builds them. */
+export type { AuditCheckpoint, AuditEntry, AuditHead };
 
 export interface AuditRepo {
   /**
