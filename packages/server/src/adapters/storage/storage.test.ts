@@ -27,6 +27,10 @@ describeStorageContract(
 // --- PostgreSQL: a throwaway database, dropped afterwards.
 const reachable = await isPostgresReachable();
 if (!reachable && !POSTGRES_REQUIRED) warnPostgresSkipped('storage contract suite');
+// Say in the run's output which dialects the one contract suite ran on (CI checks for both).
+console.info(
+  `storage contract suite: running on SQLite and ${reachable ? 'PostgreSQL' : 'NOT PostgreSQL (unreachable)'}`,
+);
 
 if (!reachable && POSTGRES_REQUIRED) {
   describe('storage contract [postgres]', () => {
