@@ -17,6 +17,7 @@ import { hashKey, type Principal } from './core/keys.js';
 import { createMetrics } from './adapters/metrics/prometheus.js';
 import { createDispatcher, type Dispatcher } from './adapters/notifiers/index.js';
 import { decideApproval, sweepApprovals } from './core/approvals/index.js';
+import { evaluateBreakers, type BreakerDeps } from './core/breakers/service.js';
 import { createNotifier } from './core/notifications/notifier.js';
 import { recoverActions, type PipelineDeps } from './core/pipeline/index.js';
 import type { Connector } from './core/ports/connector.js';
@@ -25,6 +26,7 @@ import { createHttpApp, type HttpAppOptions } from './http/app.js';
 import { createApiRegistry } from './http/openapi.js';
 import { registerActionRoutes } from './http/routes/actions.js';
 import { registerApprovalRoutes } from './http/routes/approvals.js';
+import { registerBreakerRoutes } from './http/routes/breakers.js';
 import { registerGovernanceRoutes } from './http/routes/governance.js';
 import { registerRecordRoutes } from './http/routes/records.js';
 import { registerSessionRoutes } from './http/routes/session.js';
@@ -35,6 +37,9 @@ import { agentDefinitions, piiSecretFrom, pipelineDeps, policyRules } from './wi
 export { agentDefinitions, policyRules };
 
 export const VERSION = '0.1.0';
+
+/** Breakers are evaluated every minute (and on KPI intake); the sweeper ticks every second. */
+const BREAKER_EVERY_TICKS = 60;
 
 export interface GatehouseOptions {
   config: CompiledConfig;
@@ -140,7 +145,32 @@ export async function createGatehouse(opts: GatehouseOptions): Promise<Gatehouse
     registerActionRoutes(http, ctx);
     registerRecordRoutes(http, ctx);
     registerApprovalRoutes(http, ctx);
-    registerGovernanceRoutes(http, ctx);
+    const breakerDeps: BreakerDeps = { ...pipeline, breakers: config.breakers };
+    // One evaluation at a time per instance: KPI intake waits for a running one (so its samples
+    // are judged before the POST answers); the timer skips a tick instead. Across instances the
+    // rows' compare-and-set keeps verdicts and trips single.
+    let evaluating: Promise<unknown> = Promise.resolve();
+    let evaluationRunning = false;
+    const runBreakers = (metrics?: readonly string[]) => {
+      const run = evaluating
+        .catch(() => undefined)
+        .then(async () => {
+          evaluationRunning = true;
+          try {
+            return await evaluateBreakers(breakerDeps, metrics ? { metrics } : {});
+          } finally {
+            evaluationRunning = false;
+          }
+        });
+      evaluating = run;
+      return run;
+    };
+    registerGovernanceRoutes(http, ctx, {
+      // Stored samples stay stored: a failed evaluation is logged and retried by the timer.
+      kpisStored: (metrics) =>
+        runBreakers(metrics).catch((e: unknown) => http.log.error({ err: e }, 'breaker evaluation failed')),
+    });
+    registerBreakerRoutes(http, ctx, breakerDeps);
     registerSessionRoutes(http, ctx);
     const slack = config.notifications.find((n) => n.type === 'slack');
     if (slack) {
@@ -184,6 +214,9 @@ export async function createGatehouse(opts: GatehouseOptions): Promise<Gatehouse
         sweeping = true;
         const work = async () => {
           await sweepApprovals(pipeline);
+          // Not awaited: a long rollback must not hold up approval deadlines.
+          if (ticks % BREAKER_EVERY_TICKS === 0 && !evaluationRunning)
+            runBreakers().catch((e: unknown) => http.log.error({ err: e }, 'breaker evaluation failed'));
           if (ticks++ % 300 === 0) await housekeeping(pipeline);
         };
         work()
@@ -212,6 +245,7 @@ export async function createGatehouse(opts: GatehouseOptions): Promise<Gatehouse
         closed = true;
         if (sweeper) clearInterval(sweeper);
         await http.close();
+        await evaluating.catch(() => undefined);
         await dispatcher.stop();
         await audit.stop().catch((e: unknown) => http.log.error({ err: e }, 'final audit checkpoint failed'));
         for (const c of connectors.values()) await c.close();

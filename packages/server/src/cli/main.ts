@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import { registerAdminCommands } from './commands/admin.js';
 import { registerApprovalCommands } from './commands/approvals.js';
 import { registerAuditCommands } from './commands/audit.js';
+import { registerBreakerCommands } from './commands/breakers.js';
 import { registerConfigCommands } from './commands/config.js';
 import { registerPeopleCommands } from './commands/people.js';
 import { registerServeCommands } from './commands/serve.js';
@@ -27,6 +28,7 @@ registerAdminCommands(program);
 registerApprovalCommands(program);
 registerPeopleCommands(program);
 registerAuditCommands(program);
+registerBreakerCommands(program);
 
 program.addHelpText(
   'after',

@@ -2,7 +2,7 @@
  * submitAction: the one pipeline every transport calls. The order of stages is a security
  * property; read it top to bottom:
  *
- *   idempotency → agent mode (paused?) → breakers → rate budget → boundary → scope → plan (diff)
+ *   idempotency → breakers → agent mode (paused?) → rate budget → boundary → scope → plan (diff)
  *   → policy → mode → persist decision + audit (fail closed) → execute → persist result + audit
  */
 import { GatehouseError } from '../errors.js';
@@ -46,13 +46,13 @@ export async function submitAction(deps: PipelineDeps, agentId: string, request:
   return { action, ...(changeset ? { changeset } : {}), replayed: false };
 }
 
-/** Everything before persistence: gates that need no plan first (cheap and absolute), then judging. */
+/**
+ * Everything before persistence: gates that need no plan first (cheap and absolute), then judging.
+ * An open breaker answers before a pause, so a trip (which also pauses) says why: breaker_open.
+ */
 async function decide(deps: PipelineDeps, agent: AgentDefinition, request: ActionRequest): Promise<Verdict> {
   const mode = await effectiveMode(deps.storage, agent);
   const base = baseDecision(deps, agent, mode);
-  if (mode === 'paused') {
-    return refusalVerdict(base, 'agent_paused', `${agent.id} is paused: writes are refused, reads still work`);
-  }
   const breaker = await haltingBreaker(deps.storage, agent.id);
   if (breaker) {
     return refusalVerdict(
@@ -64,6 +64,9 @@ async function decide(deps: PipelineDeps, agent: AgentDefinition, request: Actio
         details: { breaker_id: breaker.breakerId, scope: breaker.scopeKey, since: breaker.since },
       },
     );
+  }
+  if (mode === 'paused') {
+    return refusalVerdict(base, 'agent_paused', `${agent.id} is paused: writes are refused, reads still work`);
   }
   const rate = await takeRateBudget(deps.storage, agent.id, agent.limits?.actionsPerMinute, deps.clock.now());
   if (!rate.allowed) {

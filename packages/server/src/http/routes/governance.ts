@@ -1,4 +1,4 @@
-/** People-facing reads and controls: agents and their modes, the audit log, KPI intake, breakers list. */
+/** People-facing reads and controls: agents and their modes, the audit log, KPI intake (breakers: breakers.ts). */
 import { KpiBatch } from '@gatehouse/contract';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
@@ -21,7 +21,12 @@ const AuditQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(1_000).default(100),
 });
 
-export function registerGovernanceRoutes(app: FastifyInstance, ctx: RouteContext): void {
+export interface GovernanceHooks {
+  /** Called after KPI samples are stored, with the metrics they carry (breakers judge them at once). */
+  readonly kpisStored?: (metrics: readonly string[]) => Promise<unknown>;
+}
+
+export function registerGovernanceRoutes(app: FastifyInstance, ctx: RouteContext, hooks: GovernanceHooks = {}): void {
   const { registry, deps } = ctx;
 
   registry.add({
@@ -149,28 +154,8 @@ export function registerGovernanceRoutes(app: FastifyInstance, ctx: RouteContext
       dims: s.dims,
     }));
     const stored = await deps.storage.kpis.insertSamples(samples);
+    // A breaching sample halts the scope before this answers: the evaluation commits the open row.
+    if (stored > 0) await hooks.kpisStored?.([...new Set(samples.map((s) => s.metric))]);
     return { accepted: samples.length, stored, duplicates: samples.length - stored };
-  });
-
-  registry.add({
-    method: 'GET',
-    path: '/v1/breakers',
-    summary: 'Breaker states per scope.',
-    tag: 'breakers',
-    auth: 'person',
-  });
-  app.get('/v1/breakers', async (req) => {
-    await requirePerson(ctx, req, READ_ROLES);
-    const rows = await deps.storage.breakers.list();
-    const states = new Map(rows.map((r) => [r.breakerId, r]));
-    return {
-      results: ctx.config.breakers.map((b) => ({
-        id: b.id,
-        metric: b.metric,
-        scope: b.scope,
-        state: states.get(b.id)?.state ?? 'closed',
-        since: states.get(b.id)?.since ?? null,
-      })),
-    };
   });
 }
