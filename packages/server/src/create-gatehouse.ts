@@ -85,7 +85,7 @@ export async function createGatehouse(opts: GatehouseOptions): Promise<Gatehouse
     const key = loadOrCreateSigningKey(config.audit.signing_key_file);
 
     const notifier = createNotifier(config);
-    const metrics = createMetrics({ storage, agentIds: config.agents.map((a) => a.id) });
+    const metrics = createMetrics({ storage, agentIds: config.agents.map((a) => a.id), breakers: config.breakers });
     const pipeline = pipelineDeps(config, {
       notifier,
       observer: metrics.observer,

@@ -1,15 +1,37 @@
 /**
  * Prometheus instrumentation (prom-client). Counters and histograms are fed by the pipeline's
- * observer as actions settle; gauges that describe shared state (breakers, pending approvals,
- * agent modes) are read from storage at scrape time, so every instance reports the same truth.
+ * observer as actions settle; gauges that describe shared state (breakers, their last KPI
+ * evaluation, pending approvals, agent modes) are read from storage at scrape time, so every
+ * instance reports the same truth.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { BreakerConfig } from '../../config/types.js';
 import type { PipelineObserver } from '../../core/pipeline/index.js';
-import type { ActionRow, Storage } from '../../core/ports/storage.js';
+import type { ActionRow, BreakerRow, Storage } from '../../core/ports/storage.js';
 
 const BREAKER_STATES = ['closed', 'open', 'half_open', 'forced_open', 'disabled'] as const;
 
-export function createMetrics(deps: { storage: Storage; agentIds: readonly string[] }) {
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * The value and baseline of the row's latest evaluation (`reason.last_evaluation`, written by the
+ * breaker service), each only when it is a finite number: a scope without data has no sample.
+ */
+export function lastEvaluationValues(row: BreakerRow): { value?: number; baseline?: number } {
+  const last = isRecord(row.reason) ? row.reason.last_evaluation : undefined;
+  if (!isRecord(last)) return {};
+  const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+  const value = num(last.value);
+  const baseline = num(last.baseline_value);
+  return { ...(value !== undefined ? { value } : {}), ...(baseline !== undefined ? { baseline } : {}) };
+}
+
+export function createMetrics(deps: {
+  storage: Storage;
+  agentIds: readonly string[];
+  /** The configured breakers: KPI gauges are reported for these only (a removed breaker's rows are not). */
+  breakers?: readonly Pick<BreakerConfig, 'id' | 'metric'>[];
+}) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'gatehouse_process_' });
 
@@ -36,6 +58,53 @@ export function createMetrics(deps: { storage: Storage; agentIds: readonly strin
       for (const b of await deps.storage.breakers.list()) {
         for (const s of BREAKER_STATES)
           this.set({ breaker: b.breakerId, scope: b.scopeKey, state: s }, b.state === s ? 1 : 0);
+      }
+    },
+  });
+  new Gauge({
+    name: 'gatehouse_breaker_consecutive_fails',
+    help: 'Consecutive failing evaluations per breaker and scope (failed probes while half open).',
+    labelNames: ['breaker', 'scope'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const b of await deps.storage.breakers.list())
+        this.set({ breaker: b.breakerId, scope: b.scopeKey }, b.consecutiveFails);
+    },
+  });
+  /** Rows of configured breakers with their metric (the breakers table is small: read per gauge). */
+  const configuredRows = async (): Promise<{ row: BreakerRow; metric: string }[]> => {
+    const metricOf = new Map((deps.breakers ?? []).map((b) => [b.id, b.metric]));
+    if (metricOf.size === 0) return [];
+    const rows = await deps.storage.breakers.list();
+    return rows.flatMap((row) => {
+      const metric = metricOf.get(row.breakerId);
+      return metric === undefined ? [] : [{ row, metric }];
+    });
+  };
+  new Gauge({
+    name: 'gatehouse_kpi_value',
+    help: 'The metric value of the breaker’s latest evaluation, per scope.',
+    labelNames: ['breaker', 'scope', 'metric'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const { row, metric } of await configuredRows()) {
+        const { value } = lastEvaluationValues(row);
+        if (value !== undefined) this.set({ breaker: row.breakerId, scope: row.scopeKey, metric }, value);
+      }
+    },
+  });
+  new Gauge({
+    name: 'gatehouse_kpi_baseline',
+    help: 'The baseline value the breaker’s latest evaluation compared against, per scope.',
+    labelNames: ['breaker', 'scope', 'metric'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const { row, metric } of await configuredRows()) {
+        const { baseline } = lastEvaluationValues(row);
+        if (baseline !== undefined) this.set({ breaker: row.breakerId, scope: row.scopeKey, metric }, baseline);
       }
     },
   });

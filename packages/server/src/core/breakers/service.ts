@@ -39,6 +39,9 @@ export interface LastEvaluation {
   readonly at: string;
   readonly outcome: TripEvaluation['outcome'];
   readonly reason: string;
+  readonly value?: number;
+  readonly baseline_value?: number;
+  readonly effect?: number;
 }
 
 export interface ScopeEvaluation {
@@ -149,7 +152,8 @@ async function applyEvaluation(
         { now, actor: 'system', roles: [], key: { breakerId: breaker.id, scopeKey } },
       );
       if (!t.ok) throw new GatehouseError('internal', `breaker ${breaker.id} refused an evaluation: ${t.message}`);
-      const last: LastEvaluation = { at, outcome: evaluation.outcome, reason: evaluation.reason };
+      // The measured value and baseline ride along, for the dashboard and the /metrics gauges.
+      const last = { ...evidence(evaluation), at, outcome: evaluation.outcome } as LastEvaluation;
       const next: BreakerRow = {
         ...t.next,
         reason: { ...(isRecord(t.next.reason) ? t.next.reason : {}), last_evaluation: last },

@@ -8,7 +8,7 @@
 import { GatehouseError } from '../errors.js';
 import type { ActionRow } from '../ports/storage.js';
 import { executeAction } from './execute.js';
-import { effectiveMode, haltingBreaker, takeRateBudget } from './gates.js';
+import { breakerGate, effectiveMode, takeRateBudget } from './gates.js';
 import { judge } from './judge.js';
 import { recordNewAction, type Verdict } from './record.js';
 import type { ActionRequest, ActionResult, AgentDefinition, PipelineDeps } from './types.js';
@@ -49,16 +49,20 @@ export async function submitAction(deps: PipelineDeps, agentId: string, request:
 /**
  * Everything before persistence: gates that need no plan first (cheap and absolute), then judging.
  * An open breaker answers before a pause, so a trip (which also pauses) says why: breaker_open.
+ * A half-open breaker lets a write through only by spending one of its probes (see `breakerGate`).
  */
 async function decide(deps: PipelineDeps, agent: AgentDefinition, request: ActionRequest): Promise<Verdict> {
   const mode = await effectiveMode(deps.storage, agent);
   const base = baseDecision(deps, agent, mode);
-  const breaker = await haltingBreaker(deps.storage, agent.id);
-  if (breaker) {
+  // A paused agent's write is refused below anyway: it must not spend a half-open probe.
+  const gate = await breakerGate(deps, agent.id, { spendProbe: mode !== 'paused' });
+  if (gate.type === 'halt') {
+    const breaker = gate.row;
+    const why = breaker.state === 'half_open' ? 'half_open with every probe used' : breaker.state;
     return refusalVerdict(
       base,
       'breaker_open',
-      `breaker ${breaker.breakerId} is ${breaker.state} for ${breaker.scopeKey}: writes are refused`,
+      `breaker ${breaker.breakerId} is ${why} for ${breaker.scopeKey}: writes are refused`,
       {
         status: 'breaker_open',
         details: { breaker_id: breaker.breakerId, scope: breaker.scopeKey, since: breaker.since },
