@@ -4,6 +4,11 @@
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import {
+  createCampaignSimulator,
+  subjectQuality,
+  type SandboxConnector,
+} from '../adapters/connectors/sandbox/index.js';
 import { configOrThrow, loadConfig } from '../config/index.js';
 import { createGatehouse, type Gatehouse } from '../create-gatehouse.js';
 import { createKey } from '../core/key-admin.js';
@@ -70,6 +75,23 @@ policies:
     when: "action.object == 'price_book'"
     effect: deny
     reason: Pricing changes are made by people only.
+breakers:
+  - id: ctr-drop
+    metric: email.ctr
+    baseline: trailing_7d
+    window: 24h
+    trip_when: { drop_pct: 40, min_events: 50, confidence: 0.95 }
+    scope: { agents: [subject-optimizer] }
+    on_trip:
+      pause: true
+      rollback: reversible_in_window
+      notify: [{ role: responder }]
+  - id: agent-errors
+    metric: agent.error_rate
+    window: 10m
+    trip_when: { above: 0.2, min_events: 20 }
+    scope: { agents: all }
+    on_trip: { pause: true, notify: [{ role: responder }] }
 approvals:
   expire_after: 24h
   escalation:
@@ -86,6 +108,8 @@ interface Step {
 }
 
 type Json = Record<string, unknown>;
+type Who = 'lead-router' | 'subject-optimizer' | 'campaign-runner' | 'maria' | 'ana' | 'feed';
+type Call = (who: Who, method: string, path: string, body?: unknown) => Promise<{ status: number; json: Json }>;
 
 export async function runDemo(opts: {
   dir: string;
@@ -116,8 +140,9 @@ export async function runDemo(opts: {
     'campaign-runner': await key('agent', 'campaign-runner'),
     maria: await key('person', 'maria'),
     ana: await key('person', 'ana'),
+    feed: (await createKey(deps, { kind: 'ingest', subject: 'demo-feed', actor: 'system:demo', label: 'demo' })).token,
   };
-  const call = async (who: keyof typeof keys, method: string, path: string, body?: unknown) => {
+  const call: Call = async (who, method, path, body) => {
     const r = await fetch(address + path, {
       method,
       headers: { authorization: `Bearer ${keys[who]}`, ...(body ? { 'content-type': 'application/json' } : {}) },
@@ -126,7 +151,7 @@ export async function runDemo(opts: {
     return { status: r.status, json: (await r.json()) as Json };
   };
   const steps: Step[] = [];
-  const act = async (who: keyof typeof keys, what: string, body: Json) => {
+  const act = async (who: Who, what: string, body: Json) => {
     const r = await call(who, 'POST', '/v1/actions', body);
     const err = r.json.error as { code?: string; message?: string } | undefined;
     const cs = r.json.changeset as { records?: { before: Json; after: Json }[] } | undefined;
@@ -215,6 +240,7 @@ export async function runDemo(opts: {
     out(
       `  ${s.agent.padEnd(18)} ${s.what.padEnd(40)} → ${s.status} (HTTP ${s.http})${s.detail ? `  ${s.detail}` : ''}`,
     );
+  await breakerAct(gh, call, out);
   const verify = (await call('ana', 'GET', '/v1/audit/verify')).json;
   out(
     `\nAudit log: ${verify.ok ? 'verified' : 'NOT VERIFIED'} — ${String(verify.entries)} entries, ${String(verify.checkpoints)} signed checkpoints`,
@@ -227,4 +253,136 @@ export async function runDemo(opts: {
   curl -s -H "authorization: Bearer ${keys.maria}" "${address}/v1/approvals?status=pending"
   OpenAPI: ${address}/v1/openapi.json   Config: ${file}`);
   return gh;
+}
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const SPAM = 'FREE!!! ACT NOW!!!';
+/** Deliveries per sending email per hour: enough that a collapse is conclusive within a few hours. */
+const DEMO_TRAFFIC = 1_000;
+/**
+ * Sample times sit this far after the hour boundaries of "now − 8 d": the breaker's windows end at
+ * the real clock at each evaluation, so a week of history lines up with them for the demo's run.
+ */
+const OFFSET_MS = 10 * 60_000;
+
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+const ctrOf = (samples: readonly { metric: string; value: number }[]) => {
+  const sum = (m: string) => samples.filter((s) => s.metric === m).reduce((n, s) => n + s.value, 0);
+  return sum('email.clicks') / Math.max(1, sum('email.delivered'));
+};
+
+/**
+ * The breaker act: subject-optimizer, promoted to autonomous, rewrites subjects into spam; the
+ * simulated KPI feed for a sending email collapses hour by hour until `ctr-drop` judges the drop
+ * real, halts the agent, pauses it and rolls its subject changes back. The agent tries its next
+ * write right after each KPI POST answers; the halt time runs from sending the breaching POST to
+ * that write's 423.
+ */
+async function breakerAct(gh: Gatehouse, call: Call, out: (s: string) => void): Promise<void> {
+  out(
+    '\nThe breaker act: ctr-drop judges the CTR of the emails subject-optimizer changed (24 h vs the 7 days before).',
+  );
+  const promoted = await call('maria', 'POST', '/v1/agents/subject-optimizer/mode', {
+    mode: 'autonomous',
+    comment: 'Shadow rewrites looked good; letting it write',
+  });
+  out(`  maria promotes subject-optimizer: ${String(promoted.json.previous_mode)} → ${String(promoted.json.mode)}`);
+
+  const crm = gh.connectors.get('crm') as SandboxConnector;
+  const sim = createCampaignSimulator({ store: crm.store }, { seed: 42, deliveriesPerHour: DEMO_TRAFFIC });
+  const t = Math.floor(Date.now() / 60_000) * 60_000 - DAY + OFFSET_MS;
+  const sending = new Set(sim.step(new Date(t)).map((s) => s.dims.email_id));
+  const all =
+    ((await call('subject-optimizer', 'GET', '/v1/records/crm/marketing_emails?limit=100')).json.results as {
+      id: string;
+      properties: Json;
+    }[]) ?? [];
+  const main = all.find((e) => sending.has(e.id));
+  if (!main) throw new Error('the sandbox has no sending email to simulate');
+  const pool = all.filter((e) => e !== main);
+  const original = String(main.properties.subject);
+  const feedOf = (from: number, to: number) =>
+    sim
+      .run(new Date(from), new Date(to))
+      .filter((s) => s.dims.email_id === main.id && (s.metric === 'email.delivered' || s.metric === 'email.clicks'));
+
+  const week = feedOf(t - 7 * DAY, t);
+  const pushed = await call('feed', 'POST', '/v1/kpis', { samples: week });
+  out(
+    `  A healthy week of ${main.id} ("${original}"): ${week.length / 2} hourly samples, ~${DEMO_TRAFFIC}/h delivered, CTR ${pct(ctrOf(week))} → HTTP ${pushed.status}`,
+  );
+
+  const rewrite = (id: string) =>
+    call('subject-optimizer', 'POST', '/v1/actions', {
+      connector: 'crm',
+      object: 'marketing_emails',
+      operation: 'update',
+      reason: 'Urgency lifts opens',
+      records: [{ id, changes: { subject: SPAM } }],
+    });
+  for (const e of [main, ...pool.splice(0, 2)]) {
+    const r = await rewrite(e.id);
+    out(`  subject-optimizer rewrites ${e.id} → "${SPAM}": ${String(r.json.status)} (HTTP ${r.status})`);
+  }
+
+  // The simulator reads subjects from history, and the rewrite is "now": the last day is thinned
+  // to the new subject's pull (the simulated CTR is proportional to subjectQuality).
+  const ratio = Math.min(1, subjectQuality(SPAM) / subjectQuality(original));
+  out(
+    `  The last 24 h arrive hour by hour; subject quality ${subjectQuality(original).toFixed(2)} → ${subjectQuality(SPAM).toFixed(2)}, so clicks fall to ${pct(ratio)} of normal. After each POST the agent writes again:`,
+  );
+  let halt: number | undefined;
+  const day: { metric: string; value: number }[] = [];
+  for (let h = 0; h < 24 && halt === undefined; h++) {
+    const hour = feedOf(t + h * HOUR, t + (h + 1) * HOUR).map((s) =>
+      s.metric === 'email.clicks' ? { ...s, value: Math.round(s.value * ratio) } : s,
+    );
+    day.push(...hour);
+    const started = performance.now();
+    await call('feed', 'POST', '/v1/kpis', { samples: hour });
+    const next = pool.shift() ?? main;
+    const r = await rewrite(next.id);
+    const err = r.json.error as { code?: string } | undefined;
+    if (r.status === 423) halt = performance.now() - started;
+    const breakers = (await call('maria', 'GET', '/v1/breakers')).json.results as {
+      id: string;
+      scopes: { state: string; last_evaluation: { outcome: string; reason: string } | null }[];
+    }[];
+    const scope = breakers.find((b) => b.id === 'ctr-drop')?.scopes[0];
+    out(
+      `    hour ${String(h + 1).padStart(2)} (window CTR ${pct(ctrOf(day))}): ctr-drop ${scope?.state ?? '?'} (${scope?.last_evaluation?.outcome ?? 'no evaluation'}); rewrite ${next.id} → ${String(r.json.status)} (HTTP ${r.status}${err?.code ? ` ${err.code}` : ''})`,
+    );
+  }
+  if (halt === undefined) {
+    out('  The breaker did not trip within the simulated day.');
+    return;
+  }
+
+  const incidents = (await call('maria', 'GET', '/v1/breakers/ctr-drop/incidents')).json.results as {
+    id: string;
+    scope: string;
+    evidence: { reason: string; paused: string[] };
+    rollback: { restored: number; conflicts: number; irreversible: number; error?: { message: string } } | null;
+  }[];
+  const incident = incidents[0];
+  if (!incident) throw new Error('ctr-drop tripped without an incident');
+  out(`  Incident ${incident.id} (${incident.scope}): ${incident.evidence.reason}`);
+  const agents = (await call('maria', 'GET', '/v1/agents')).json.results as {
+    id: string;
+    mode: string;
+    mode_set_by: string | null;
+  }[];
+  const agent = agents.find((a) => a.id === 'subject-optimizer');
+  out(`  subject-optimizer is ${agent?.mode ?? '?'} (set by ${agent?.mode_set_by ?? '?'})`);
+  const rb = incident.rollback;
+  const now = (await crm.get('marketing_emails', main.id))?.properties.subject;
+  out(
+    rb
+      ? `  Rollback: ${rb.restored} subjects restored, ${rb.conflicts} conflicts, ${rb.irreversible} irreversible${rb.error ? ` (error: ${rb.error.message})` : ''}; ${main.id} reads "${String(now)}" again`
+      : '  Rollback: none recorded',
+  );
+  out(
+    `  Halt time: ${halt.toFixed(1)} ms from sending the breaching POST /v1/kpis to the first refused write (423 breaker_open), trip actions included`,
+  );
 }

@@ -1,7 +1,7 @@
 /**
  * `gatehouse demo --exit`: the guided tour must show every outcome it promises (executed, denied
- * for a field and for a record outside the grant, shadowed, held for approval) and a verified
- * audit log, and leave a config with which the log verifies again from the outside.
+ * for a field and for a record outside the grant, shadowed, held for approval), the breaker act
+ * (trip, refused write, pause, rollback, halt time) and a verified audit log, and leave a config with which the log verifies again from the outside.
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,6 +31,22 @@ it('demo --exit runs the scripted agents and reports every outcome', async () =>
   expect(line('lead-router', /German contact/), out).toMatch(/→ denied \(HTTP 403\)\s+record_out_of_scope:/);
   expect(line('subject-optimizer', /rewrite subject/), out).toMatch(/→ shadowed \(HTTP 202\)/);
   expect(line('campaign-runner', /launch campaign/), out).toMatch(/→ pending_approval \(HTTP 202\)/);
+
+  // The breaker act: promoted, the spammy rewrites execute, the collapse trips ctr-drop, the next
+  // write is refused, the agent is paused and its subject changes are rolled back.
+  const act = out.split('The breaker act:')[1] ?? '';
+  expect(act, out).toMatch(/maria promotes subject-optimizer: observe → autonomous/);
+  expect(act).toMatch(/subject-optimizer rewrites em_\w+ → "FREE!!! ACT NOW!!!": executed \(HTTP 200\)/);
+  expect(act).toMatch(/ctr-drop open \(fail\); rewrite em_\w+ → breaker_open \(HTTP 423 breaker_open\)/);
+  expect(act).toMatch(/Incident inc_\w+ \(agent:subject-optimizer\): CTR [\d.]+% vs baseline [\d.]+% .*FAIL/);
+  expect(act).toMatch(/subject-optimizer is paused \(set by breaker:ctr-drop\)/);
+  const rolled = /Rollback: (\d+) subjects restored, 0 conflicts, 0 irreversible; (em_\w+) reads "([^"]*)" again/.exec(
+    act,
+  );
+  expect(rolled, act).not.toBeNull();
+  expect(Number(rolled?.[1])).toBeGreaterThanOrEqual(1);
+  expect(rolled?.[3]).not.toBe('FREE!!! ACT NOW!!!');
+  expect(act).toMatch(/Halt time: \d+(\.\d)? ms from sending the breaching POST \/v1\/kpis to the first refused write/);
 
   expect(out).toMatch(/Audit log: verified — [1-9]\d* entries, [1-9]\d* signed checkpoints/);
   expect(out).toMatch(/Pending approvals: 1/);
