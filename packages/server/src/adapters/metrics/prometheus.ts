@@ -128,7 +128,29 @@ export function createMetrics(deps: {
     },
   });
 
+  const approvalWait = new Histogram({
+    name: 'gatehouse_approval_wait_seconds',
+    help: 'Time from an approval request to its end, by outcome (approved, rejected, revise, expired, void).',
+    labelNames: ['agent', 'outcome'] as const,
+    buckets: [60, 300, 900, 1800, 3600, 4 * 3600, 8 * 3600, 24 * 3600, 72 * 3600],
+    registers: [registry],
+  });
+  const overrides = new Counter({
+    name: 'gatehouse_overrides_total',
+    help: 'People overriding an agent: rejections, revision requests and edits of its proposals.',
+    labelNames: ['agent', 'kind'] as const,
+    registers: [registry],
+  });
+
   const observer: PipelineObserver = {
+    approvalEnded({ agentId, outcome, waitMs }) {
+      approvalWait.observe({ agent: agentId, outcome }, waitMs / 1000);
+      if (outcome === 'rejected' || outcome === 'revise')
+        overrides.inc({ agent: agentId, kind: outcome === 'revise' ? 'revised' : 'rejected' });
+    },
+    approvalEdited({ agentId }) {
+      overrides.inc({ agent: agentId, kind: 'edited' });
+    },
     actionSettled(action: ActionRow, micros: number) {
       const code = (action.error as { code?: string } | null)?.code ?? '';
       actions.inc({

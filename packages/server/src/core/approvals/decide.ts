@@ -236,6 +236,7 @@ export async function decideApproval(
     if (done.type !== 'vote_recorded') return done;
     throw new GatehouseError(APPROVAL_CODES.alreadyVoted, `${input.personId} already voted on approval ${approval.id}`);
   }
+  if (edited) deps.observer?.approvalEdited?.({ agentId: agent.id });
   return tally(deps, agent, recorded, fresh, input, opts.execute ?? true);
 }
 

@@ -39,78 +39,94 @@ export async function finalizeApproval(
   info: { by: readonly string[]; comment: string | null; actor: string; reason?: string },
 ): Promise<Finalized | undefined> {
   const at = deps.clock.now().toISOString();
-  return deps.storage.transaction(async (tx) => {
-    const decided = await tx.approvals.update(
-      approval.id,
-      {
-        status: APPROVAL_STATUS[outcome],
-        decidedAt: at,
-        nextEscalationAt: null,
-        outcome: { outcome, by: info.by, comment: info.comment, reason: info.reason ?? null },
-      },
-      { status: 'pending', version: approval.version },
-    );
-    if (!decided) return undefined;
-    const status = ACTION_STATUS[outcome];
-    const error =
-      outcome === 'approved'
-        ? null
-        : {
-            code:
-              outcome === 'revise'
-                ? 'revision_requested'
-                : outcome === 'expired'
-                  ? 'approval_expired'
-                  : outcome === 'void'
-                    ? 'approval_void'
-                    : 'rejected',
-            message:
-              info.comment ??
-              info.reason ??
-              (outcome === 'expired'
-                ? 'nobody decided before the approval expired; expiry is a rejection'
-                : `approval ${outcome}`),
-          };
-    const moved = await tx.actions.update(action.id, { status, updatedAt: at, error }, { status: 'pending_approval' });
-    if (!moved)
-      throw new Error(`action ${action.id} left pending_approval while its approval ${approval.id} was pending`);
-    await tx.transitions.append({
-      actionId: action.id,
-      from: 'pending_approval',
-      to: status,
-      at,
-      detail: { approval_id: approval.id, outcome },
-    });
-    await appendAudit(tx, [
-      {
-        at,
-        type: outcome === 'expired' ? 'approval.expired' : outcome === 'void' ? 'approval.voided' : 'approval.decided',
-        actor: info.actor,
-        subject: approval.id,
-        data: {
-          approval_id: approval.id,
-          action_id: action.id,
-          outcome,
-          by: [...info.by],
-          comment: info.comment,
-          reason: info.reason ?? null,
-          changeset_hash: approval.changesetHash,
-          policy_version: approval.policyVersion,
-          agent_version: approval.agentVersion,
+  return deps.storage
+    .transaction(async (tx) => {
+      const decided = await tx.approvals.update(
+        approval.id,
+        {
+          status: APPROVAL_STATUS[outcome],
+          decidedAt: at,
+          nextEscalationAt: null,
+          outcome: { outcome, by: info.by, comment: info.comment, reason: info.reason ?? null },
         },
-      },
-    ]);
-    const req = action.request as ActionRequest;
-    await enqueueEvent(tx, deps.notifier, deps.newId, {
-      type: 'approval.decided',
-      at,
-      approval: approvalSummary(decided, (action.decision as StoredDecision | null)?.rules ?? []),
-      action: actionSummary(moved),
-      outcome,
-      by: info.by,
-      comment: info.comment,
-      callbackUrl: req.callbackUrl ?? null,
+        { status: 'pending', version: approval.version },
+      );
+      if (!decided) return undefined;
+      const status = ACTION_STATUS[outcome];
+      const error =
+        outcome === 'approved'
+          ? null
+          : {
+              code:
+                outcome === 'revise'
+                  ? 'revision_requested'
+                  : outcome === 'expired'
+                    ? 'approval_expired'
+                    : outcome === 'void'
+                      ? 'approval_void'
+                      : 'rejected',
+              message:
+                info.comment ??
+                info.reason ??
+                (outcome === 'expired'
+                  ? 'nobody decided before the approval expired; expiry is a rejection'
+                  : `approval ${outcome}`),
+            };
+      const moved = await tx.actions.update(
+        action.id,
+        { status, updatedAt: at, error },
+        { status: 'pending_approval' },
+      );
+      if (!moved)
+        throw new Error(`action ${action.id} left pending_approval while its approval ${approval.id} was pending`);
+      await tx.transitions.append({
+        actionId: action.id,
+        from: 'pending_approval',
+        to: status,
+        at,
+        detail: { approval_id: approval.id, outcome },
+      });
+      await appendAudit(tx, [
+        {
+          at,
+          type:
+            outcome === 'expired' ? 'approval.expired' : outcome === 'void' ? 'approval.voided' : 'approval.decided',
+          actor: info.actor,
+          subject: approval.id,
+          data: {
+            approval_id: approval.id,
+            action_id: action.id,
+            outcome,
+            by: [...info.by],
+            comment: info.comment,
+            reason: info.reason ?? null,
+            changeset_hash: approval.changesetHash,
+            policy_version: approval.policyVersion,
+            agent_version: approval.agentVersion,
+          },
+        },
+      ]);
+      const req = action.request as ActionRequest;
+      await enqueueEvent(tx, deps.notifier, deps.newId, {
+        type: 'approval.decided',
+        at,
+        approval: approvalSummary(decided, (action.decision as StoredDecision | null)?.rules ?? []),
+        action: actionSummary(moved),
+        outcome,
+        by: info.by,
+        comment: info.comment,
+        callbackUrl: req.callbackUrl ?? null,
+      });
+      return { approval: decided, action: moved };
+    })
+    .then((done) => {
+      if (done) {
+        deps.observer?.approvalEnded?.({
+          agentId: action.agentId,
+          outcome,
+          waitMs: new Date(at).getTime() - new Date(approval.createdAt).getTime(),
+        });
+      }
+      return done;
     });
-    return { approval: decided, action: moved };
-  });
 }

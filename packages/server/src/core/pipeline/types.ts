@@ -22,6 +22,10 @@ export interface AgentDefinition extends AgentBoundary {
 /** Side channels the pipeline reports to (metrics, notifications); never on the decision path. */
 export interface PipelineObserver {
   actionSettled?(action: ActionRow, micros: number): void;
+  /** An approval ended (approved, rejected, revise, expired, void); `waitMs` since it was requested. */
+  approvalEnded?(e: { agentId: string; outcome: string; waitMs: number }): void;
+  /** A person changed what the agent proposed (approve-with-edits). */
+  approvalEdited?(e: { agentId: string }): void;
 }
 
 export interface PipelineDeps {
