@@ -34,7 +34,7 @@ program.addHelpText(
   'after',
   `
 Configuration: --config FILE, else $GATEHOUSE_CONFIG, else ./gatehouse.yaml.
-Docs: README.md, docs/ (approval lifecycle, audit log format).`,
+Docs: README.md and docs/ (pipeline, approval lifecycle, breakers, audit log format, notifications, authentication).`,
 );
 
 await program.parseAsync(process.argv);

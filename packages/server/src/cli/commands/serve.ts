@@ -22,7 +22,9 @@ export function closeOnSignals(gh: Gatehouse): Promise<void> {
 export function registerServeCommands(program: Command): void {
   program
     .command('serve')
-    .description('Run the Gatehouse server (HTTP API, MCP over HTTP, dashboard) with the given config.')
+    .description(
+      'Run the Gatehouse server with the given config: the HTTP API (/v1, OpenAPI at /v1/openapi.json), /metrics, Slack interactions, and the background work (approval deadlines, breaker evaluation, notification delivery, audit checkpoints).',
+    )
     .option('-c, --config <file>', 'config file')
     .option('-p, --port <port>', 'listen on this port instead of server.listen', portNumber)
     .option('--log-level <level>', 'pino log level (fatal, error, warn, info, debug)', 'info')
@@ -41,7 +43,7 @@ export function registerServeCommands(program: Command): void {
   program
     .command('demo')
     .description(
-      'Start Gatehouse on embedded SQLite with a seeded sandbox CRM, run the scripted demo agents (an executed change, a denied out-of-scope write, a shadowed write, a change waiting for approval), print a summary with the audit verification, and keep serving until Ctrl-C.',
+      'Start Gatehouse on embedded SQLite with a seeded sandbox CRM, run the scripted demo agents (an executed change, a denied out-of-scope write, a shadowed write, a change waiting for approval, then a CTR collapse that trips a breaker and rolls back), print a summary with the audit verification, and keep serving until Ctrl-C.',
     )
     .option('--dir <dir>', 'where the demo keeps its config, database and keys (wiped at start)', './data/demo')
     .option('-p, --port <port>', 'port to serve on (0 = any free port)', portNumber, 4100)
