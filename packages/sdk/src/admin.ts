@@ -12,6 +12,7 @@ import type {
   AgentMode,
   AgentView,
   ApprovalDecision,
+  ApprovalDecisionResult,
   ApprovalStatus,
   ApprovalView,
   AuditEntryView,
@@ -33,8 +34,11 @@ export interface ApprovalListOptions extends CallOptions {
 export interface ApprovalsClient {
   list(options?: ApprovalListOptions): Promise<Page<ApprovalView>>;
   get(id: string, options?: CallOptions): Promise<ApprovalView>;
-  /** Records one decision. A decision already taken → GatehouseApiError `already_decided` (409). */
-  decide(id: string, decision: ApprovalDecision, options?: CallOptions): Promise<ApprovalView>;
+  /**
+   * Records one person's vote (needs a person key with an approver role; an agent's owner may not
+   * approve its actions). A decision already taken → GatehouseApiError (409).
+   */
+  decide(id: string, decision: ApprovalDecision, options?: CallOptions): Promise<ApprovalDecisionResult>;
 }
 
 export interface AgentsClient {
@@ -95,7 +99,7 @@ export function createApprovalsClient(transport: Transport): ApprovalsClient {
         retry: 'unsafe',
         signal: options.signal,
       } as const;
-      return readJson<ApprovalView>(call, await transport.send(call));
+      return readJson<ApprovalDecisionResult>(call, await transport.send(call));
     },
   };
 }

@@ -307,7 +307,13 @@ describe('people-facing sub-clients', () => {
     fake.expect(
       'POST',
       '/v1/approvals/apr_1/decision',
-      { body: { id: 'apr_1', status: 'approved', required: 1, expires_at: 'x' } },
+      {
+        body: {
+          result: 'approved',
+          approval: { id: 'apr_1', action_id: 'act_1', status: 'approved', required: 1, expires_at: 'x' },
+          action: fakeAction('executed'),
+        },
+      },
       {
         body: (b) => (b as { decision: string; checklist: Record<string, boolean> }).checklist['brand-tone'] === true,
       },
@@ -317,7 +323,7 @@ describe('people-facing sub-clients', () => {
       comment: 'ok',
       checklist: { 'brand-tone': true },
     });
-    expect(view.status).toBe('approved');
+    expect([view.result, view.approval.status, view.action.status]).toEqual(['approved', 'approved', 'executed']);
     fake.assertDone();
   });
 
@@ -326,10 +332,14 @@ describe('people-facing sub-clients', () => {
     fake
       .expect('POST', '/v1/approvals/apr_2/decision', fake.respondError(503, 'not_ready', 'restarting'))
       .expect('POST', '/v1/approvals/apr_2/decision', {
-        body: { id: 'apr_2', status: 'rejected', required: 1, expires_at: 'x' },
+        body: {
+          result: 'rejected',
+          approval: { id: 'apr_2', action_id: 'act_2', status: 'rejected', required: 1, expires_at: 'x' },
+          action: fakeAction('rejected'),
+        },
       })
       .expect('POST', '/v1/approvals/apr_3/decision', fake.respondError(502, 'connector_unavailable', 'upstream'));
-    expect((await gh.approvals.decide('apr_2', { decision: 'reject', comment: 'wrong segment' })).status).toBe(
+    expect((await gh.approvals.decide('apr_2', { decision: 'reject', comment: 'wrong segment' })).result).toBe(
       'rejected',
     );
     const err = await caught(gh.approvals.decide('apr_3', { decision: 'approve', comment: 'ok' }));

@@ -153,6 +153,8 @@ export interface RecordSearchFilter {
   readonly property: string;
   readonly operator: string;
   readonly value?: unknown;
+  /** The candidates of `IN` and `NOT_IN`. */
+  readonly values?: readonly string[];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -162,24 +164,48 @@ export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'expired' | '
 
 export type ApprovalDecisionKind = 'approve' | 'reject' | 'revise';
 
-export interface ApprovalDecisionView {
-  readonly by: string;
+export interface ApprovalVoteView {
+  readonly person: string;
   readonly decision: ApprovalDecisionKind;
-  readonly comment?: string;
+  readonly comment?: string | null;
   readonly at: string;
+  /** The vote carried edits (approve-with-edits). */
+  readonly edited?: boolean;
 }
 
 export interface ApprovalView {
   readonly id: string;
+  readonly action_id: string;
   readonly status: ApprovalStatus;
+  /** Approvals needed (quorum). */
   readonly required: number;
+  /** Approving votes that count toward `required`. */
+  readonly approvals?: number;
+  readonly role?: string;
   readonly expires_at: string;
-  readonly action_id?: string;
-  readonly agent?: string;
-  readonly action?: ActionView;
-  readonly checklist?: readonly string[];
-  readonly decisions?: readonly ApprovalDecisionView[];
+  /** Items every approver must tick. */
+  readonly checklist?: readonly { readonly id: string; readonly description: string }[];
+  readonly votes?: readonly ApprovalVoteView[];
   readonly created_at?: string;
+  readonly decided_at?: string | null;
+  readonly outcome?: string | null;
+  /** In lists: the agent, `object.operation` and the agent's reason. */
+  readonly agent?: string | null;
+  readonly operation?: string | null;
+  readonly reason?: string | null;
+  /** In `approvals.get`: the action with its change set. */
+  readonly action?: ActionView;
+}
+
+/**
+ * What `POST /v1/approvals/{id}/decision` answers: `vote_recorded` while the quorum is not
+ * reached, otherwise the decision that settled the approval, with the action as it is now
+ * (e.g. `executed` after the deciding approval).
+ */
+export interface ApprovalDecisionResult {
+  readonly result: 'vote_recorded' | 'approved' | 'rejected' | 'revision_requested';
+  readonly approval: ApprovalView;
+  readonly action: ActionView;
 }
 
 /** `POST /v1/approvals/{id}/decision` body. */
@@ -199,17 +225,31 @@ export type AgentMode = 'observe' | 'gated' | 'autonomous' | 'paused';
 
 export interface AgentView {
   readonly id: string;
+  /** The mode in force (a person or a breaker may have changed the configured one). */
   readonly mode: AgentMode;
+  readonly configured_mode?: AgentMode;
+  readonly mode_set_by?: string | null;
+  readonly mode_set_at?: string | null;
+  /** In the `agents.setMode` answer. */
+  readonly previous_mode?: AgentMode;
+  readonly audit_event_id?: string;
   readonly owner?: string;
-  readonly description?: string;
+  readonly description?: string | null;
+}
+
+export interface BreakerScopeView {
+  readonly scope?: string;
+  readonly state: string;
+  readonly last_evaluation?: { readonly outcome: string; readonly reason: string } | null;
 }
 
 export interface BreakerView {
   readonly id: string;
-  readonly state: string;
-  readonly scope?: string;
-  readonly reason?: string;
-  readonly tripped_at?: string;
+  /** In control answers (`breakers.reset`): the state of the first changed scope. */
+  readonly state?: string | null;
+  /** In `breakers.list`: one entry per scope the breaker watches. */
+  readonly scopes?: readonly BreakerScopeView[];
+  readonly metric?: string;
 }
 
 export interface KpiSample {

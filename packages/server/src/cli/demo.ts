@@ -1,6 +1,8 @@
 /**
- * `gatehouse demo`: a self-contained tour on embedded SQLite and the seeded sandbox CRM. Scripted
- * agents talk to the real HTTP API with real keys, exactly as outside agents would.
+ * `gatehouse demo`: a self-contained tour on embedded SQLite and the seeded sandbox CRM. The
+ * example agents of `@gatehouse/examples` (lead-router on the AI SDK with its scripted model,
+ * subject-optimizer and campaign-runner on the SDK) talk to the real HTTP API over loopback with
+ * real keys through `@gatehouse/sdk`, exactly as outside agents would.
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -13,6 +15,8 @@ import { configOrThrow, loadConfig } from '../config/index.js';
 import { createGatehouse, type Gatehouse } from '../create-gatehouse.js';
 import { createKey } from '../core/key-admin.js';
 import { keyAdminDeps } from './context.js';
+import { campaignRunner, leadRouter, subjectOptimizer } from '@gatehouse/examples';
+import { createGatehouseClient, type ActionView, type GatehouseClient } from '@gatehouse/sdk';
 
 export function demoConfig(dir: string, port: number, contacts: number): string {
   const d = resolve(dir);
@@ -110,6 +114,26 @@ interface Step {
 type Json = Record<string, unknown>;
 type Who = 'lead-router' | 'subject-optimizer' | 'campaign-runner' | 'maria' | 'ana' | 'feed';
 type Call = (who: Who, method: string, path: string, body?: unknown) => Promise<{ status: number; json: Json }>;
+type Clients = Readonly<
+  Record<'lead-router' | 'subject-optimizer' | 'campaign-runner' | 'maria' | 'feed', GatehouseClient>
+>;
+
+/** What the tour prints about one attempt: the agent's result (tool result or SDK action view). */
+interface Outcome {
+  readonly status: string;
+  readonly action_id?: string;
+  readonly error?: { readonly code: string; readonly message: string };
+  readonly changes?: readonly { readonly before: unknown; readonly after: unknown }[];
+  readonly approval?: { readonly id: string; readonly required: number };
+}
+
+const outcomeOf = (v: ActionView): Outcome => ({
+  status: v.status,
+  action_id: v.id,
+  ...(v.error ? { error: v.error } : {}),
+  changes: v.changeset.records,
+  ...(v.approval ? { approval: v.approval } : {}),
+});
 
 export async function runDemo(opts: {
   dir: string;
@@ -150,107 +174,90 @@ export async function runDemo(opts: {
     });
     return { status: r.status, json: (await r.json()) as Json };
   };
-  const steps: Step[] = [];
-  const act = async (who: Who, what: string, body: Json) => {
-    const r = await call(who, 'POST', '/v1/actions', body);
-    const err = r.json.error as { code?: string; message?: string } | undefined;
-    const cs = r.json.changeset as { records?: { before: Json; after: Json }[] } | undefined;
-    const diff = cs?.records?.[0]
-      ? `${JSON.stringify(cs.records[0].before)} → ${JSON.stringify(cs.records[0].after)}`
-      : '';
-    steps.push({
-      agent: who,
-      what,
-      status: String(r.json.status),
-      http: r.status,
-      detail: err ? `${err.code}: ${err.message}` : diff,
-    });
-    return r.json;
+  // Each agent gets an SDK client with its own key. The fetch it uses notes the HTTP status of every
+  // action answer, so the tour can show it next to the outcome the agent read.
+  const httpOf = new Map<string, number>();
+  const recording: typeof fetch = async (input, init) => {
+    const res = await fetch(input, init);
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    if (init?.method === 'POST' && url.endsWith('/v1/actions')) {
+      const id = ((await res.clone().json()) as { id?: unknown }).id;
+      if (typeof id === 'string') httpOf.set(id, res.status);
+    }
+    return res;
+  };
+  const sdk = (who: Who): GatehouseClient =>
+    createGatehouseClient({ baseUrl: address, key: keys[who], fetch: recording, userAgent: 'gatehouse-demo' });
+  const clients = {
+    'lead-router': sdk('lead-router'),
+    'subject-optimizer': sdk('subject-optimizer'),
+    'campaign-runner': sdk('campaign-runner'),
+    maria: sdk('maria'),
+    ana: sdk('ana'),
+    feed: sdk('feed'),
   };
 
-  // lead-router (autonomous) reads its contacts: only US/CA, emails masked.
-  const page = await call('lead-router', 'GET', '/v1/records/crm/contacts?limit=3');
-  const contacts = (page.json.results as { id: string; properties: Json }[]) ?? [];
-  out('lead-router sees (US/CA only, PII masked):');
-  for (const c of contacts) out(`  ${c.id}  ${JSON.stringify(c.properties)}`);
-  const first = contacts[0];
-  if (!first) throw new Error('the sandbox has no US/CA contacts to route');
-  const newOwner = first.properties.owner_id === 'u_7' ? 'u_8' : 'u_7';
-  await act('lead-router', `route ${first.id} to ${newOwner}`, {
-    connector: 'crm',
-    object: 'contacts',
-    operation: 'update',
-    reason: 'Territory rule: North America West',
-    idempotency_key: `demo-route-${first.id}`,
-    records: [{ id: first.id, changes: { owner_id: newOwner } }],
-  });
-  await act('lead-router', `set lifecyclestage on ${first.id}`, {
-    connector: 'crm',
-    object: 'contacts',
-    operation: 'update',
-    reason: 'Looks sales-ready',
-    records: [{ id: first.id, changes: { lifecyclestage: 'customer' } }],
-  });
+  const steps: Step[] = [];
+  const record = (agent: Who, what: string, o: Outcome) => {
+    const first = o.changes?.[0];
+    const diff = first ? `${JSON.stringify(first.before)} → ${JSON.stringify(first.after)}` : '';
+    const approval = o.approval ? `approval ${o.approval.id}, ${o.approval.required} approver(s)` : '';
+    steps.push({
+      agent,
+      what,
+      status: o.status,
+      http: (o.action_id && httpOf.get(o.action_id)) || 0,
+      detail: o.error ? `${o.error.code}: ${o.error.message}` : [diff, approval].filter(Boolean).join('  '),
+    });
+  };
+
+  // lead-router (autonomous) runs on the AI SDK with its scripted model, overeager on purpose: it
+  // routes the US/CA contacts it can see by territory rules, then also tries a field outside its
+  // grant and an inbound lead from Germany, outside its territory.
   const outside = await gh.connectors
     .get('crm')!
     .search('contacts', { filters: [{ property: 'country', operator: 'EQ', value: 'DE' }], limit: 1 });
   const de = outside.results[0];
-  if (de) {
-    await act('lead-router', `route ${de.id} (a German contact)`, {
-      connector: 'crm',
-      object: 'contacts',
-      operation: 'update',
-      reason: 'Trying outside my territory',
-      records: [{ id: de.id, changes: { owner_id: newOwner } }],
-    });
+  const routed = await leadRouter.run(clients['lead-router'], {
+    limit: 3,
+    inbound: de ? [de.id] : [],
+    overreach: true,
+  });
+  out('lead-router sees (US/CA only, PII masked; it runs the AI SDK tool loop with its scripted model):');
+  for (const c of routed.seen) out(`  ${c.id}  ${JSON.stringify(c.properties)}`);
+  if (routed.seen.length === 0) throw new Error('the sandbox has no US/CA contacts to route');
+  for (const s of routed.steps) {
+    record('lead-router', de && s.what.includes(de.id) ? `route ${de.id} (a German contact)` : s.what, s.outcome);
   }
 
-  // subject-optimizer (observe): its write is planned and judged, never executed.
-  const emails =
-    ((await call('subject-optimizer', 'GET', '/v1/records/crm/marketing_emails?limit=1')).json.results as {
-      id: string;
-      properties: Json;
-    }[]) ?? [];
-  if (emails[0]) {
-    await act('subject-optimizer', `rewrite subject of ${emails[0].id}`, {
-      connector: 'crm',
-      object: 'marketing_emails',
-      operation: 'update',
-      reason: 'Shorter subjects lift CTR',
-      records: [{ id: emails[0].id, changes: { subject: 'Your spring playbook is here' } }],
-    });
+  // subject-optimizer (observe): its rewrite is planned and judged, never executed.
+  for (const p of await subjectOptimizer.run(clients['subject-optimizer'], { limit: 1 })) {
+    record('subject-optimizer', `rewrite subject of ${p.email}`, outcomeOf(p.action));
   }
 
   // campaign-runner (gated): a launch waits for a person, with the checklist.
-  const drafts =
-    ((await call('campaign-runner', 'GET', '/v1/records/crm/campaigns?limit=1&filter=status:EQ:draft')).json
-      .results as { id: string }[]) ?? [];
-  if (drafts[0]) {
-    await act('campaign-runner', `launch campaign ${drafts[0].id}`, {
-      connector: 'crm',
-      object: 'campaigns',
-      operation: 'launch',
-      target: drafts[0].id,
-      reason: 'Spring nurture, segment: MQLs in North America',
-    });
+  const launch = await campaignRunner.run(clients['campaign-runner']);
+  if (launch.campaign && launch.submitted) {
+    record('campaign-runner', `launch campaign ${launch.campaign.id}`, outcomeOf(launch.submitted));
   }
 
   out('\nWhat the agents tried:');
   for (const s of steps)
     out(
-      `  ${s.agent.padEnd(18)} ${s.what.padEnd(40)} → ${s.status} (HTTP ${s.http})${s.detail ? `  ${s.detail}` : ''}`,
+      `  ${s.agent.padEnd(18)} ${s.what.padEnd(40)} → ${s.status} (HTTP ${s.http || '?'})${s.detail ? `  ${s.detail}` : ''}`,
     );
-  await breakerAct(gh, call, out);
-  const verify = (await call('ana', 'GET', '/v1/audit/verify')).json;
+  await breakerAct(gh, call, clients, httpOf, out);
+  const verify = await clients.ana.audit.verify();
   out(
-    `\nAudit log: ${verify.ok ? 'verified' : 'NOT VERIFIED'} — ${String(verify.entries)} entries, ${String(verify.checkpoints)} signed checkpoints`,
+    `\nAudit log: ${verify.ok ? 'verified' : 'NOT VERIFIED'} — ${verify.entries} entries, ${verify.checkpoints} signed checkpoints`,
   );
-  const pending = (await call('maria', 'GET', '/v1/approvals?status=pending')).json.results as unknown[];
-  out(`Pending approvals: ${pending.length}`);
+  const pending = await clients.maria.approvals.list({ status: 'pending' });
+  out(`Pending approvals: ${pending.results.length}`);
   out(`\nTry it yourself:
   curl -s ${address}/healthz
   curl -s -H "authorization: Bearer ${keys['lead-router']}" "${address}/v1/records/crm/contacts?limit=2"
   curl -s -H "authorization: Bearer ${keys.maria}" "${address}/v1/approvals?status=pending"
+  GATEHOUSE_URL=${address} GATEHOUSE_AGENT_KEY=${keys['lead-router']} npm run lead-router -w @gatehouse/examples
   OpenAPI: ${address}/v1/openapi.json   Config: ${file}`);
   return gh;
 }
@@ -279,25 +286,28 @@ const ctrOf = (samples: readonly { metric: string; value: number }[]) => {
  * write right after each KPI POST answers; the halt time runs from sending the breaching POST to
  * that write's 423.
  */
-async function breakerAct(gh: Gatehouse, call: Call, out: (s: string) => void): Promise<void> {
+async function breakerAct(
+  gh: Gatehouse,
+  call: Call,
+  clients: Clients,
+  httpOf: ReadonlyMap<string, number>,
+  out: (s: string) => void,
+): Promise<void> {
   out(
     '\nThe breaker act: ctr-drop judges the CTR of the emails subject-optimizer changed (24 h vs the 7 days before).',
   );
-  const promoted = await call('maria', 'POST', '/v1/agents/subject-optimizer/mode', {
-    mode: 'autonomous',
-    comment: 'Shadow rewrites looked good; letting it write',
-  });
-  out(`  maria promotes subject-optimizer: ${String(promoted.json.previous_mode)} → ${String(promoted.json.mode)}`);
+  const promoted = await clients.maria.agents.setMode(
+    'subject-optimizer',
+    'autonomous',
+    'Shadow rewrites looked good; letting it write',
+  );
+  out(`  maria promotes subject-optimizer: ${String(promoted.previous_mode)} → ${promoted.mode}`);
 
   const crm = gh.connectors.get('crm') as SandboxConnector;
   const sim = createCampaignSimulator({ store: crm.store }, { seed: 42, deliveriesPerHour: DEMO_TRAFFIC });
   const t = Math.floor(Date.now() / 60_000) * 60_000 - DAY + OFFSET_MS;
   const sending = new Set(sim.step(new Date(t)).map((s) => s.dims.email_id));
-  const all =
-    ((await call('subject-optimizer', 'GET', '/v1/records/crm/marketing_emails?limit=100')).json.results as {
-      id: string;
-      properties: Json;
-    }[]) ?? [];
+  const all = [...(await clients['subject-optimizer'].records.list('crm', 'marketing_emails', { limit: 100 })).results];
   const main = all.find((e) => sending.has(e.id));
   if (!main) throw new Error('the sandbox has no sending email to simulate');
   const pool = all.filter((e) => e !== main);
@@ -308,22 +318,24 @@ async function breakerAct(gh: Gatehouse, call: Call, out: (s: string) => void): 
       .filter((s) => s.dims.email_id === main.id && (s.metric === 'email.delivered' || s.metric === 'email.clicks'));
 
   const week = feedOf(t - 7 * DAY, t);
-  const pushed = await call('feed', 'POST', '/v1/kpis', { samples: week });
+  const pushed = await clients.feed.kpis.push(week);
   out(
-    `  A healthy week of ${main.id} ("${original}"): ${week.length / 2} hourly samples, ~${DEMO_TRAFFIC}/h delivered, CTR ${pct(ctrOf(week))} → HTTP ${pushed.status}`,
+    `  A healthy week of ${main.id} ("${original}"): ${week.length / 2} hourly samples, ~${DEMO_TRAFFIC}/h delivered, CTR ${pct(ctrOf(week))} → ${pushed.accepted ?? week.length} accepted`,
   );
 
-  const rewrite = (id: string) =>
-    call('subject-optimizer', 'POST', '/v1/actions', {
-      connector: 'crm',
-      object: 'marketing_emails',
-      operation: 'update',
+  // subject-optimizer, told that urgency lifts opens, proposes the same spammy subject everywhere.
+  const rewrite = async (email: (typeof all)[number]) => {
+    const [p] = await subjectOptimizer.run(clients['subject-optimizer'], {
+      emails: [email],
+      propose: () => SPAM,
       reason: 'Urgency lifts opens',
-      records: [{ id, changes: { subject: SPAM } }],
     });
+    if (!p) throw new Error(`subject-optimizer proposed nothing for ${email.id}`);
+    return { action: p.action, http: httpOf.get(p.action.id) ?? 0 };
+  };
   for (const e of [main, ...pool.splice(0, 2)]) {
-    const r = await rewrite(e.id);
-    out(`  subject-optimizer rewrites ${e.id} → "${SPAM}": ${String(r.json.status)} (HTTP ${r.status})`);
+    const r = await rewrite(e);
+    out(`  subject-optimizer rewrites ${e.id} → "${SPAM}": ${r.action.status} (HTTP ${r.http})`);
   }
 
   // The simulator reads subjects from history, and the rewrite is "now": the last day is thinned
@@ -340,18 +352,18 @@ async function breakerAct(gh: Gatehouse, call: Call, out: (s: string) => void): 
     );
     day.push(...hour);
     const started = performance.now();
-    await call('feed', 'POST', '/v1/kpis', { samples: hour });
+    await clients.feed.kpis.push(hour);
     const next = pool.shift() ?? main;
-    const r = await rewrite(next.id);
-    const err = r.json.error as { code?: string } | undefined;
-    if (r.status === 423) halt = performance.now() - started;
+    const r = await rewrite(next);
+    const err = r.action.error;
+    if (r.http === 423) halt = performance.now() - started;
     const breakers = (await call('maria', 'GET', '/v1/breakers')).json.results as {
       id: string;
       scopes: { state: string; last_evaluation: { outcome: string; reason: string } | null }[];
     }[];
     const scope = breakers.find((b) => b.id === 'ctr-drop')?.scopes[0];
     out(
-      `    hour ${String(h + 1).padStart(2)} (window CTR ${pct(ctrOf(day))}): ctr-drop ${scope?.state ?? '?'} (${scope?.last_evaluation?.outcome ?? 'no evaluation'}); rewrite ${next.id} → ${String(r.json.status)} (HTTP ${r.status}${err?.code ? ` ${err.code}` : ''})`,
+      `    hour ${String(h + 1).padStart(2)} (window CTR ${pct(ctrOf(day))}): ctr-drop ${scope?.state ?? '?'} (${scope?.last_evaluation?.outcome ?? 'no evaluation'}); rewrite ${next.id} → ${r.action.status} (HTTP ${r.http}${err?.code ? ` ${err.code}` : ''})`,
     );
   }
   if (halt === undefined) {

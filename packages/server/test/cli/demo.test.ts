@@ -1,7 +1,9 @@
 /**
- * `gatehouse demo --exit`: the guided tour must show every outcome it promises (executed, denied
- * for a field and for a record outside the grant, shadowed, held for approval), the breaker act
- * (trip, refused write, pause, rollback, halt time) and a verified audit log, and leave a config with which the log verifies again from the outside.
+ * `gatehouse demo --exit`: the guided tour (the example agents of `@gatehouse/examples`, over the
+ * SDK) must show every outcome it promises (executed, denied for a field and for a record outside
+ * the grant, shadowed, held for approval), the breaker act (trip, refused write, pause, rollback,
+ * halt time) and a verified audit log, and leave a config with which the log verifies again from
+ * the outside.
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,7 +32,9 @@ it('demo --exit runs the scripted agents and reports every outcome', async () =>
   expect(line('lead-router', /set lifecyclestage/), out).toMatch(/→ denied \(HTTP 403\)\s+field_not_writable:/);
   expect(line('lead-router', /German contact/), out).toMatch(/→ denied \(HTTP 403\)\s+record_out_of_scope:/);
   expect(line('subject-optimizer', /rewrite subject/), out).toMatch(/→ shadowed \(HTTP 202\)/);
-  expect(line('campaign-runner', /launch campaign/), out).toMatch(/→ pending_approval \(HTTP 202\)/);
+  expect(line('campaign-runner', /launch campaign/), out).toMatch(/→ pending_approval \(HTTP 202\).*approval apr_\w+/);
+  // The agents are the example agents over the SDK; lead-router runs the AI SDK's tool loop.
+  expect(out).toMatch(/lead-router sees .*AI SDK tool loop/);
 
   // The breaker act: promoted, the spammy rewrites execute, the collapse trips ctr-drop, the next
   // write is refused, the agent is paused and its subject changes are rolled back.
