@@ -42,3 +42,33 @@ export function describeConnectorContract(name: string, make: MakeHarness): void
     describeOperations(h);
   });
 }
+
+/**
+ * The read half of the contract, for read-only connectors (replicas): health, schema, list/get,
+ * search and error codes, without the cases that need writes. `make` returns a connector over a
+ * copy of seeded data as `describeConnectorContract` describes it.
+ */
+export function describeReadContract(name: string, make: MakeHarness): void {
+  describe(`connector read contract: ${name}`, () => {
+    let harness: ConnectorHarness | undefined;
+    const h = () => {
+      if (!harness) throw new Error('harness not ready');
+      return harness;
+    };
+    beforeEach(async () => {
+      harness = await make();
+    });
+    afterEach(async () => {
+      await harness?.cleanup();
+      harness = undefined;
+    });
+
+    it('is healthy and identifies itself', async () => {
+      const { connector } = h();
+      expect(connector.id).toEqual(expect.any(String));
+      expect(await connector.health()).toMatchObject({ ok: true });
+    });
+
+    describeReads(h, { writable: false });
+  });
+}

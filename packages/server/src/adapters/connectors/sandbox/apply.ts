@@ -12,7 +12,7 @@ import { fingerprintRecord, hashCanonical } from '../fingerprint.js';
 import { invalidValue } from './planner.js';
 import { propertyOf } from './query.js';
 import { fullProperties, ID_PREFIX, objectOf } from './schema.js';
-import type { SandboxStore } from './store.js';
+import type { SandboxStore, StoredRecord } from './store.js';
 
 /**
  * Applying a plan. One IMMEDIATE transaction does, in this order: idempotency lookup, fingerprint
@@ -104,18 +104,22 @@ export function applyPlan(
       }
 
       const stale: { id: string; expected: string; actual: string | null }[] = [];
+      // Records as read for the fingerprint check, reused by the writes below (same transaction).
+      const read = new Map<number, StoredRecord>();
       if (!creating) {
-        for (const r of plan.records) {
+        plan.records.forEach((r, i) => {
           const current = store.get(r.object, r.id);
           const actual = current && !current.archived ? fingerprintRecord(current.properties) : null;
           if (actual !== r.fingerprint) stale.push({ id: r.id, expected: r.fingerprint, actual });
-        }
+          else if (current) read.set(i, current);
+        });
       }
       if (stale.length > 0) return { type: 'stale', stale };
 
       const appliedAt = clock.now().toISOString();
       const written: { id: string; ref?: string }[] = [];
-      for (const r of plan.records) {
+      const seen = new Set<string>();
+      for (const [i, r] of plan.records.entries()) {
         if (r.noop) continue;
         if (creating) {
           const id = `${ID_PREFIX[r.object] ?? r.object}_${store.countObject(r.object) + 1}`;
@@ -128,7 +132,9 @@ export function applyPlan(
           written.push({ id, ref: r.id });
           continue;
         }
-        const current = store.get(r.object, r.id)!;
+        // A record listed twice was read once per listing; the second write must see the first.
+        const current = (seen.has(`${r.object}/${r.id}`) ? store.get(r.object, r.id) : read.get(i))!;
+        seen.add(`${r.object}/${r.id}`);
         const changes: Record<string, PropertyValue> = {};
         for (const [name, value] of Object.entries(r.after))
           if (current.properties[name] !== value) changes[name] = value;

@@ -10,3 +10,19 @@ export {
   type KpiSample,
   type SimulatorOptions,
 } from './simulator.js';
+export {
+  createPeopleSimulator,
+  generatePeopleHistory,
+  marketerSubject,
+  territoryOwner,
+  territoryTable,
+  MARKETER_ACTORS,
+  PEOPLE_SOURCE,
+  REP_ACTORS,
+  type BulkPeopleOptions,
+  type PeopleOptions,
+  type PeopleSimulator,
+  type PeopleWorkSummary,
+  type PersonChange,
+  type TerritoryTable,
+} from './people.js';

@@ -264,16 +264,21 @@ export interface CompiledObject {
   readonly names: readonly string[];
 }
 
-export const COMPILED_SCHEMA: ReadonlyMap<string, CompiledObject> = new Map(
-  SANDBOX_SCHEMA.map((schema) => [
-    schema.name,
-    {
-      schema,
-      byName: new Map(schema.properties.map((prop) => [prop.name, prop])),
-      names: schema.properties.map((prop) => prop.name),
-    },
-  ]),
-);
+/** Objects by name with their properties indexed: the shape validation and search need. */
+export function compileSchema(objects: readonly ObjectSchema[]): ReadonlyMap<string, CompiledObject> {
+  return new Map(
+    objects.map((schema) => [
+      schema.name,
+      {
+        schema,
+        byName: new Map(schema.properties.map((prop) => [prop.name, prop])),
+        names: schema.properties.map((prop) => prop.name),
+      },
+    ]),
+  );
+}
+
+export const COMPILED_SCHEMA: ReadonlyMap<string, CompiledObject> = compileSchema(SANDBOX_SCHEMA);
 
 /** A full property map in schema order (unset properties null): the canonical stored shape. */
 export function fullProperties(
@@ -289,10 +294,15 @@ export function fullProperties(
 
 /** The compiled schema of `object`, or `unknown_object`. */
 export function objectOf(object: string): CompiledObject {
-  const compiled = typeof object === 'string' ? COMPILED_SCHEMA.get(object) : undefined;
+  return objectIn(COMPILED_SCHEMA, object, 'The sandbox');
+}
+
+/** The compiled schema of `object` in `schema`, or `unknown_object` naming `owner` ("The sandbox", "Replica x"). */
+export function objectIn(schema: ReadonlyMap<string, CompiledObject>, object: string, owner: string): CompiledObject {
+  const compiled = typeof object === 'string' ? schema.get(object) : undefined;
   if (!compiled) {
-    throw new GatehouseError(CONNECTOR_ERROR_CODES.unknownObject, `The sandbox has no object "${String(object)}"`, {
-      details: { object, known: [...COMPILED_SCHEMA.keys()] },
+    throw new GatehouseError(CONNECTOR_ERROR_CODES.unknownObject, `${owner} has no object "${String(object)}"`, {
+      details: { object, known: [...schema.keys()] },
     });
   }
   return compiled;

@@ -124,12 +124,17 @@ function containsToken(value: unknown, token: unknown): number {
 
 export type SandboxStore = ReturnType<typeof openSandboxStore>;
 
-/** Opens (and creates the tables of) a sandbox database; seeding is `seed.ts`'s job. */
-export function openSandboxStore(path: string) {
-  const db = new Database(path);
-  if (path !== ':memory:') db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.exec(SCHEMA_SQL);
+/**
+ * Opens (and creates the tables of) a sandbox database; seeding is `seed.ts`'s job. `readonly`
+ * opens an existing file without creating or changing anything (replicas serve their copy so).
+ */
+export function openSandboxStore(path: string, opts: { readonly readonly?: boolean } = {}) {
+  const db = opts.readonly ? new Database(path, { readonly: true, fileMustExist: true }) : new Database(path);
+  if (!opts.readonly) {
+    if (path !== ':memory:') db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.exec(SCHEMA_SQL);
+  }
   db.function('gh_contains_token', { deterministic: true }, containsToken);
   db.function('gh_lower', { deterministic: true }, (v: unknown) => (typeof v === 'string' ? v.toLowerCase() : v));
 
