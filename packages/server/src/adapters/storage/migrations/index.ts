@@ -10,6 +10,7 @@ import { GatehouseError } from '../../../core/errors.js';
 import { migration0001, type MigrationDialect } from './0001-initial.js';
 import { migration0002 } from './0002-outbox-and-sessions.js';
 import { migration0003 } from './0003-votes-per-changeset.js';
+import { migration0004 } from './0004-operation-modes.js';
 
 /** Names sort in apply order; append only. */
 function migrations(dialect: MigrationDialect): Record<string, Migration> {
@@ -17,6 +18,7 @@ function migrations(dialect: MigrationDialect): Record<string, Migration> {
     '0001-initial': migration0001(dialect),
     '0002-outbox-and-sessions': migration0002(),
     '0003-votes-per-changeset': migration0003(),
+    '0004-operation-modes': migration0004(),
   };
 }
 
