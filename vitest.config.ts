@@ -9,6 +9,9 @@ export default defineConfig({
       '@gatehouse/contract': src('./packages/contract/src/index.ts'),
       '@gatehouse/sdk/testing': src('./packages/sdk/src/testing.ts'),
       '@gatehouse/sdk': src('./packages/sdk/src/index.ts'),
+      '@gatehouse/agent-tools/ai': src('./packages/agent-tools/src/ai.ts'),
+      '@gatehouse/agent-tools/openai-agents': src('./packages/agent-tools/src/openai-agents.ts'),
+      '@gatehouse/examples': src('./examples/src/index.ts'),
     },
   },
   test: {

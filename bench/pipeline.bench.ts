@@ -34,7 +34,13 @@ const TARGET_PLAN_10K_S = 2;
 const ms = (n: number) => Number(n.toFixed(3));
 
 /** `cpuMsPerAction` overrides the load's own CPU figure (the load ran in another process). */
-function loadRow(mode: string, r: LoadResult, direct: LoadResult | undefined, cpuMsPerAction = r.cpuMs / r.count) {
+function loadRow(
+  mode: string,
+  r: LoadResult,
+  direct: LoadResult | undefined,
+  cpuMsPerAction = r.cpuMs / r.count,
+  txPerCommit?: number,
+) {
   return {
     mode,
     actions: r.count,
@@ -45,7 +51,17 @@ function loadRow(mode: string, r: LoadResult, direct: LoadResult | undefined, cp
     'p99 ms': ms(r.p99Ms),
     'overhead vs direct (×)': direct ? Number((direct.perSecond / r.perSecond).toFixed(2)) : 1,
     'CPU ms/action': ms(cpuMsPerAction),
+    'storage tx/commit': txPerCommit === undefined ? '' : Number(txPerCommit.toFixed(2)),
   };
+}
+
+/** Storage transactions per SQLite commit while `fn` ran (group commit: > 1 when concurrent ones shared a commit). */
+async function grouped<T>(stats: { commits: number; bodies: number } | undefined, fn: () => Promise<T>) {
+  const c0 = stats?.commits ?? 0;
+  const b0 = stats?.bodies ?? 0;
+  const value = await fn();
+  const commits = (stats?.commits ?? 0) - c0;
+  return { value, txPerCommit: stats && commits > 0 ? (stats.bodies - b0) / commits : undefined };
 }
 
 /** Failed actions stay in the table (column `failed`) and are explained in a note, never dropped. */
@@ -59,11 +75,12 @@ function failureNote(mode: string, r: LoadResult): string[] {
 /** Server modules load on first use, once the `development` condition is in place (static imports resolve before it). */
 async function server() {
   resolveWorkspaceSources();
-  const [pipeline, fixture] = await Promise.all([
+  const [pipeline, fixture, storage] = await Promise.all([
     import('../packages/server/src/core/pipeline/index.js'),
     import('./lib/fixture.js'),
+    import('../packages/server/src/adapters/storage/kysely-storage.js'),
   ]);
-  return { ...pipeline, ...fixture };
+  return { ...pipeline, ...fixture, groupCommitStats: storage.groupCommitStats };
 }
 
 async function bulkRows(b: BenchGatehouse) {
@@ -112,7 +129,7 @@ async function bulkRows(b: BenchGatehouse) {
 
 export async function run(): Promise<BenchResult> {
   const load0 = loadavg()[0] ?? 0;
-  const { submitAction, openBenchGatehouse } = await server();
+  const { submitAction, openBenchGatehouse, groupCommitStats } = await server();
   const b = await openBenchGatehouse({ contacts: CONTACTS, bulkContacts: BULK_RECORDS, bulkRecords: BULK_RECORDS });
   try {
     const ids = b.inScope;
@@ -140,8 +157,9 @@ export async function run(): Promise<BenchResult> {
         },
         { ...load, concurrency },
       );
-    const seq = await inProcess(1);
-    const conc = await inProcess(IN_PROCESS_CONCURRENCY);
+    const stats = groupCommitStats(b.gh.storage);
+    const { value: seq, txPerCommit: seqGroup } = await grouped(stats, () => inProcess(1));
+    const { value: conc, txPerCommit: concGroup } = await grouped(stats, () => inProcess(IN_PROCESS_CONCURRENCY));
 
     const address = await b.gh.listen(0);
     const spec = (agent: string): HttpLoadSpec => ({
@@ -151,10 +169,14 @@ export async function run(): Promise<BenchResult> {
       concurrency: HTTP_CONCURRENCY,
       ...load,
     });
-    const httpSame = await runHttpLoad(spec('lead-router-http'));
+    const { value: httpSame, txPerCommit: sameGroup } = await grouped(stats, () =>
+      runHttpLoad(spec('lead-router-http')),
+    );
     // The server's CPU while the child ran (its start-up is idle time here), per action it sent.
     const cpu0 = process.cpuUsage();
-    const httpChild = await runHttpLoadInChild(spec('lead-router-http2'), b.dir);
+    const { value: httpChild, txPerCommit: childGroup } = await grouped(stats, () =>
+      runHttpLoadInChild(spec('lead-router-http2'), b.dir),
+    );
     const cpu = process.cpuUsage(cpu0);
     const serverCpuPerAction = (cpu.user + cpu.system) / 1000 / (httpChild.count + httpChild.warmupCount);
 
@@ -178,22 +200,30 @@ export async function run(): Promise<BenchResult> {
       title: `Action pipeline: single-record autonomous updates, sandbox ${CONTACTS.toLocaleString('en-US')} contacts (${ids.length} in scope), SQLite file storage (WAL)`,
       rows: [
         loadRow('direct connector (plan + apply), 1 at a time', direct, undefined),
-        loadRow('pipeline in-process (submitAction), 1 at a time', seq, direct),
-        loadRow(`pipeline in-process, ${IN_PROCESS_CONCURRENCY} concurrent`, conc, direct),
-        loadRow(`HTTP loopback, client in same process, ${HTTP_CONCURRENCY} keep-alive conns`, httpSame, direct),
+        loadRow('pipeline in-process (submitAction), 1 at a time', seq, direct, undefined, seqGroup),
+        loadRow(`pipeline in-process, ${IN_PROCESS_CONCURRENCY} concurrent`, conc, direct, undefined, concGroup),
+        loadRow(
+          `HTTP loopback, client in same process, ${HTTP_CONCURRENCY} keep-alive conns`,
+          httpSame,
+          direct,
+          undefined,
+          sameGroup,
+        ),
         loadRow(
           `HTTP loopback, client in 2nd process, ${HTTP_CONCURRENCY} keep-alive conns`,
           httpChild,
           direct,
           serverCpuPerAction,
+          childGroup,
         ),
         ...bulk.rows,
       ],
       notes: [
         `Each load row: ${WARMUP_MS / 1000} s warm-up, then ${DURATION_MS / 1000} s measured (closed loop); latency is per action as the caller saw it. Overhead = direct actions/s ÷ row's actions/s (for the 1-at-a-time row: mean time per action through Gatehouse ÷ direct). Seeding both sandboxes took ${b.seedSeconds.toFixed(1)} s (not measured).`,
+        `storage tx/commit: storage transactions per SQLite commit during the row (warm-up included); above 1, concurrent actions shared commits (group commit). Two transactions per action (decision, result).`,
         `CPU ms/action: this process's CPU time ÷ actions; for the same-process HTTP row it includes the client, for the 2nd-process row it is the server alone. Load average (1 min) ${load0.toFixed(1)} before, ${load1.toFixed(1)} after: other work on this machine shares its ${cpus().length} cores, so wall-clock rows are noisy; CPU ms/action is steadier.`,
         ...loads.flatMap(([mode, r]) => failureNote(mode, r)),
-        `${failed === 0 ? 'Every action executed' : `${failed} actions did NOT execute (see above); the rest executed`} (HTTP 200 / status executed): ${pipelineActions.toLocaleString('en-US')} pipeline actions including warm-up, and the audit log holds ${audit.toLocaleString('en-US')} entries (decided + executed per action, plus key creation). Durability: each decision and its audit entry commit in one SQLite transaction before the connector is called (WAL, synchronous=NORMAL: survives a process crash, not necessarily an OS crash).`,
+        `${failed === 0 ? 'Every action executed' : `${failed} actions did NOT execute (see above); the rest executed`} (HTTP 200 / status executed): ${pipelineActions.toLocaleString('en-US')} pipeline actions including warm-up, and the audit log holds ${audit.toLocaleString('en-US')} entries (decided + executed per action, plus key creation). Durability: each decision (with its rate take, change set and audit entry) commits in one SQLite transaction before the connector is called; concurrent actions share commits (group commit, docs/pipeline.md), and no action proceeds before its commit returns (WAL, synchronous=NORMAL: survives a process crash, not necessarily an OS crash).`,
         `Target ≥ ${TARGET_HTTP_PER_S.toLocaleString('en-US')} actions/s over HTTP: ${met(bestHttp >= TARGET_HTTP_PER_S)} (best ${Math.round(bestHttp).toLocaleString('en-US')}/s; same-process client ${Math.round(httpSame.perSecond)}/s, second-process client ${Math.round(httpChild.perSecond)}/s, both sharing the 2 cores with the server).`,
         `Target in-process overhead < ${TARGET_OVERHEAD}× direct: ${met(overhead < TARGET_OVERHEAD)} (${overhead.toFixed(2)}×: ${(1000 / seq.perSecond).toFixed(3)} ms vs ${(1000 / direct.perSecond).toFixed(3)} ms per action).`,
         `Target planning a ${BULK_RECORDS.toLocaleString('en-US')}-record change set < ${TARGET_PLAN_10K_S} s: ${met(bulk.planS < TARGET_PLAN_10K_S)} (${bulk.planS.toFixed(3)} s); the whole pipeline for that action took ${bulk.e2e.toFixed(2)} s.`,

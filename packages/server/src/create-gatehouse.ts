@@ -27,11 +27,15 @@ import { createApiRegistry } from './http/openapi.js';
 import { registerActionRoutes } from './http/routes/actions.js';
 import { registerApprovalRoutes } from './http/routes/approvals.js';
 import { registerBreakerRoutes } from './http/routes/breakers.js';
+import { registerDashboardRoutes } from './http/routes/dashboard.js';
+import { registerEventRoutes } from './http/routes/events.js';
 import { registerGovernanceRoutes } from './http/routes/governance.js';
 import { registerRecordRoutes } from './http/routes/records.js';
 import { registerSessionRoutes } from './http/routes/session.js';
+import { registerShadowRoutes } from './http/routes/shadow.js';
 import { registerSlackRoutes, slackUserMap } from './http/routes/slack.js';
 import { registerSystemRoutes } from './http/routes/system.js';
+import { registerMcpRoutes } from './mcp/http.js';
 import { agentDefinitions, piiSecretFrom, pipelineDeps, policyRules } from './wiring.js';
 
 export { agentDefinitions, policyRules };
@@ -133,9 +137,14 @@ export async function createGatehouse(opts: GatehouseOptions): Promise<Gatehouse
         } catch (e) {
           checks.storage = { ok: false, detail: (e as Error).message };
         }
-        for (const [id, c] of connectors)
+        // A replica serves observe-mode agents only: one not created yet (or unreadable) is reported
+        // but does not take the instance out of rotation for every other agent.
+        const advisory = new Set<string>();
+        for (const [id, c] of connectors) {
           checks[`connector:${id}`] = await c.health().catch((e: Error) => ({ ok: false, detail: e.message }));
-        return { ok: Object.values(checks).every((c) => c.ok), checks };
+          if (c.type === 'replica') advisory.add(`connector:${id}`);
+        }
+        return { ok: Object.entries(checks).every(([k, c]) => c.ok || advisory.has(k)), checks };
       },
     });
     registry.add({ method: 'GET', path: '/metrics', summary: 'Prometheus metrics.', tag: 'system', auth: 'none' });
@@ -171,7 +180,11 @@ export async function createGatehouse(opts: GatehouseOptions): Promise<Gatehouse
         runBreakers(metrics).catch((e: unknown) => http.log.error({ err: e }, 'breaker evaluation failed')),
     });
     registerBreakerRoutes(http, ctx, breakerDeps);
+    registerDashboardRoutes(http, ctx, breakerDeps);
+    registerEventRoutes(http, ctx);
     registerSessionRoutes(http, ctx);
+    registerShadowRoutes(http, ctx);
+    registerMcpRoutes(http, ctx, { version: VERSION });
     const slack = config.notifications.find((n) => n.type === 'slack');
     if (slack) {
       await registerSlackRoutes(http, {

@@ -29,6 +29,7 @@ export function agentDefinitions(config: CompiledConfig): Map<string, AgentDefin
           pii: g.pii,
         })),
         limits: { maxBatch: a.limits.max_batch, actionsPerMinute: a.limits.actions_per_minute },
+        operationModes: a.operation_modes,
       },
     ]),
   );

@@ -9,8 +9,11 @@ import { registerApprovalCommands } from './commands/approvals.js';
 import { registerAuditCommands } from './commands/audit.js';
 import { registerBreakerCommands } from './commands/breakers.js';
 import { registerConfigCommands } from './commands/config.js';
+import { registerMcpCommands } from './commands/mcp.js';
 import { registerPeopleCommands } from './commands/people.js';
+import { registerReplicaCommands } from './commands/replica.js';
 import { registerServeCommands } from './commands/serve.js';
+import { registerShadowCommands } from './commands/shadow.js';
 
 const program = new Command();
 program
@@ -25,10 +28,13 @@ program
 registerServeCommands(program);
 registerConfigCommands(program);
 registerAdminCommands(program);
+registerShadowCommands(program);
 registerApprovalCommands(program);
 registerPeopleCommands(program);
 registerAuditCommands(program);
 registerBreakerCommands(program);
+registerReplicaCommands(program);
+registerMcpCommands(program);
 
 program.addHelpText(
   'after',

@@ -170,6 +170,63 @@ const Grant = z.strictObject({
   pii: z.enum(PII_HANDLING).default('mask'),
 });
 
+const OPERATION_KEY = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+const Share = z.number().min(0).max(1);
+/** Shadow-evidence thresholds for `agents promote` (docs/shadow-mode.md). */
+const promoteCriteria = {
+  min_proposals: z.int().min(0).max(100_000_000).optional(),
+  precision: Share.optional(),
+  recall: Share.optional(),
+  rule_adherence: Share.optional(),
+  min_days: z.number().min(0).max(3_650).optional(),
+  window: Duration.optional(),
+  match_window: Duration.optional(),
+};
+const PromoteCriteria = z.strictObject(promoteCriteria);
+/** Criteria for the whole agent; `object.operation` keys hold criteria for that operation alone. */
+const PromoteWhen = z
+  .object(promoteCriteria)
+  .catchall(z.unknown())
+  .transform((v, ctx) => {
+    const { min_proposals, precision, recall, rule_adherence, min_days, window, match_window, ...rest } = v;
+    const operations: Record<string, z.output<typeof PromoteCriteria>> = {};
+    for (const [key, value] of Object.entries(rest)) {
+      if (!OPERATION_KEY.test(key)) {
+        ctx.addIssue({
+          ...issue(
+            'unknown_key',
+            `unknown key '${key}': use min_proposals, precision, recall, rule_adherence, min_days, window, match_window or an 'object.operation' such as contacts.update`,
+            value,
+          ),
+          path: [key],
+        });
+        continue;
+      }
+      const parsed = PromoteCriteria.safeParse(value);
+      if (!parsed.success) {
+        for (const i of parsed.error.issues) ctx.addIssue({ ...i, path: [key, ...i.path] });
+        continue;
+      }
+      operations[key] = parsed.data;
+    }
+    const opt = <K extends string, T>(k: K, x: T | undefined) => (x === undefined ? {} : ({ [k]: x } as Record<K, T>));
+    const criteria = (c: z.output<typeof PromoteCriteria>) => ({
+      ...opt('min_proposals', c.min_proposals),
+      ...opt('precision', c.precision),
+      ...opt('recall', c.recall),
+      ...opt('rule_adherence', c.rule_adherence),
+      ...opt('min_days', c.min_days),
+      ...opt('window_ms', c.window),
+      ...opt('match_window_ms', c.match_window),
+    });
+    return {
+      ...criteria({ min_proposals, precision, recall, rule_adherence, min_days, window, match_window }),
+      window_ms: window ?? 14 * DAY,
+      match_window_ms: match_window ?? 7 * DAY,
+      operations: Object.fromEntries(Object.entries(operations).map(([k, c]) => [k, criteria(c)])),
+    };
+  });
+
 const Agent = z.strictObject({
   id: Id,
   owner: Id,
@@ -182,13 +239,10 @@ const Agent = z.strictObject({
       actions_per_minute: z.int().min(1).max(100_000).default(60),
     })
     .prefault({}),
-  /** Promotion criteria; shape settled by the promotion feature. */
-  promote_when: z.record(z.string(), z.unknown()).optional(),
+  /** Promotion criteria over shadow evidence (docs/shadow-mode.md). */
+  promote_when: PromoteWhen.optional(),
   operation_modes: z
-    .record(
-      z.string().regex(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/, "must be 'object.operation', e.g. campaigns.launch"),
-      Mode,
-    )
+    .record(z.string().regex(OPERATION_KEY, "must be 'object.operation', e.g. campaigns.launch"), Mode)
     .default({}),
 });
 

@@ -84,9 +84,29 @@ export interface AgentConfig {
   readonly description?: string;
   readonly grants: readonly GrantConfig[];
   readonly limits: { readonly max_batch: number; readonly actions_per_minute: number };
-  readonly promote_when?: Readonly<Record<string, unknown>>;
+  /** Shadow-evidence criteria for `agents promote` (docs/shadow-mode.md); durations in ms. */
+  readonly promote_when?: PromoteWhenConfig;
   /** "object.operation" → mode, overriding `mode` for that operation. */
   readonly operation_modes: Readonly<Record<string, AgentMode>>;
+}
+
+export interface PromoteCriteriaConfig {
+  readonly min_proposals?: number;
+  readonly precision?: number;
+  readonly recall?: number;
+  readonly rule_adherence?: number;
+  readonly min_days?: number;
+  /** How far back the evidence reaches (default 14d). */
+  readonly window_ms?: number;
+  /** How long after a proposal a person's change answers it (default 7d). */
+  readonly match_window_ms?: number;
+}
+
+export interface PromoteWhenConfig extends PromoteCriteriaConfig {
+  readonly window_ms: number;
+  readonly match_window_ms: number;
+  /** `object.operation` → criteria for promoting that operation alone (unset keys inherit). */
+  readonly operations: Readonly<Record<string, PromoteCriteriaConfig>>;
 }
 
 export interface PolicyConfig {

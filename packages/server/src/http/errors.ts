@@ -39,6 +39,7 @@ export const ERROR_STATUS = {
   unknown_property: 422,
   unsupported_operation: 422,
   method_not_allowed: 405,
+  unknown_tool: 404,
   conflict: 409,
   separation_of_duties: 403,
   csrf_failed: 403,
@@ -55,12 +56,15 @@ export const ERROR_STATUS = {
   breaker_not_found: 404,
   comment_required: 422,
   invalid_transition: 409,
+  promotion_criteria_not_met: 409,
+  override_reason_required: 422,
   probe_budget_exhausted: 423,
   agent_paused: 423,
   rate_limited: 429,
   not_ready: 503,
   storage_unavailable: 503,
   connector_unavailable: 502,
+  replica_read_only: 409,
   internal: 500,
 } as const satisfies Record<string, number>;
 
@@ -102,5 +106,9 @@ export const ERROR_DESCRIPTIONS: Partial<Record<ErrorCode, string>> = {
   invalid_transition: 'The breaker is not in a state this change applies to (e.g. resetting a closed breaker).',
   probe_budget_exhausted: 'The half-open breaker has used every probe action; writes wait for the next evaluation.',
   agent_paused: 'The agent is paused; writes are refused, reads still work.',
+  promotion_criteria_not_met:
+    "The agent's shadow evidence does not meet its promote_when criteria; details list which failed. An admin may override with a written reason.",
+  override_reason_required: 'An override of promotion criteria needs a written reason.',
   rate_limited: 'The agent exceeded its actions_per_minute budget.',
+  unknown_tool: 'MCP: the agent has no tool by this name; its tools follow its grants.',
 };

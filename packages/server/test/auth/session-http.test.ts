@@ -97,7 +97,8 @@ describe('POST /v1/session', () => {
     expect(attrs).not.toContain('Secure'); // public_url is http in the example
     expect(r.headers['cache-control']).toBe('no-store');
     expect(r.json).toEqual({
-      person: { id: 'maria', name: 'Maria Lopez', roles: ['admin', 'approver'] },
+      person: { id: 'maria', name: 'Maria Lopez', email: 'maria@example.com', roles: ['admin', 'approver'] },
+      permissions: ['agents.mode', 'approvals.decide', 'audit.read', 'read'],
       csrf_token: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
       expires_at: new Date(clock.now().getTime() + 12 * 3600_000).toISOString(),
     });

@@ -8,6 +8,7 @@ import type { Generated } from 'kysely';
 export interface Database {
   api_keys: ApiKeysTable;
   agent_state: AgentStateTable;
+  agent_operation_modes: AgentOperationModesTable;
   actions: ActionsTable;
   action_transitions: ActionTransitionsTable;
   changesets: ChangesetsTable;
@@ -40,6 +41,16 @@ export interface ApiKeysTable {
 
 export interface AgentStateTable {
   id: string;
+  mode: string;
+  config_version: string;
+  updated_at: string;
+  updated_by: string;
+  reason: string | null;
+}
+
+export interface AgentOperationModesTable {
+  agent_id: string;
+  operation: string;
   mode: string;
   config_version: string;
   updated_at: string;

@@ -128,5 +128,6 @@ export const sqliteOps: DialectOps = {
       sql` and `,
     )})`,
   skipLocked: false,
+  groupCommit: true,
   classify: classifySqliteError,
 };

@@ -12,6 +12,8 @@ import { changesetCases } from './cases/changesets.case.js';
 import { coordinationCases } from './cases/coordination.case.js';
 import { deliveryCases } from './cases/deliveries.case.js';
 import type { ContractContext } from './cases/fixtures.case.js';
+import { insightsCases } from './cases/insights.case.js';
+import { operationModeCases } from './cases/operation-modes.case.js';
 import { sessionCases } from './cases/sessions.case.js';
 import { transactionCases } from './cases/transactions.case.js';
 
@@ -54,5 +56,7 @@ export function describeStorageContract(
     deliveryCases(ctx);
     sessionCases(ctx);
     transactionCases(ctx);
+    insightsCases(ctx);
+    operationModeCases(ctx);
   });
 }

@@ -3,10 +3,18 @@ import { systemClock } from '../../core/clock.js';
 import { setAgentMode } from '../../core/governance.js';
 import { createKey, revokeKey } from '../../core/key-admin.js';
 import type { KeyKind } from '../../core/keys.js';
-import { effectiveMode } from '../../core/pipeline/index.js';
+import { isGatehouseError } from '../../core/errors.js';
+import { effectiveMode, knownOperations, loadModes, operationModeOf } from '../../core/pipeline/index.js';
+import {
+  formatEvidence,
+  promoteAgent,
+  promotionEvidence,
+  PROMOTION_TARGETS,
+  evidenceWire,
+} from '../../core/shadow/index.js';
 import type { AgentMode } from '../../core/ports/storage.js';
 import { agentDefinitions } from '../../wiring.js';
-import { cliActor, keyAdminDeps, loadConfigOrExit, withStorage } from '../context.js';
+import { cliActor, keyAdminDeps, loadConfigOrExit, withPipeline, withStorage } from '../context.js';
 import { action, fail, print } from '../io.js';
 
 const MODES = ['observe', 'gated', 'autonomous', 'paused'] as const;
@@ -105,6 +113,11 @@ export function registerAdminCommands(program: Command): void {
             print(
               `${def.id.padEnd(20)} ${mode.padEnd(10)}${mode !== def.mode ? ` (config: ${def.mode})` : ''}  owner ${def.owner}  ${grants}`,
             );
+            const stored = await loadModes(storage, def.id);
+            for (const op of knownOperations(def, stored)) {
+              const r = operationModeOf(def, stored, op);
+              print(`  ${op.padEnd(18)} ${r.mode.padEnd(10)} (${r.source.replace('_', ' ')})`);
+            }
           }
         });
       }),
@@ -137,5 +150,97 @@ export function registerAdminCommands(program: Command): void {
         );
         print(`${r.agentId}: ${r.from} → ${r.to} (audit entry ${r.auditSeq})`);
       }),
+    );
+  agents
+    .command('promote')
+    .description(
+      "Promote an agent (or one operation) to gated or autonomous on its shadow evidence: shows the evidence against the agent's promote_when criteria and refuses when they are not met, unless an admin gives --override-reason. Recorded in the audit log.",
+    )
+    .argument('<agent>', 'agent id')
+    .requiredOption('--to <mode>', PROMOTION_TARGETS.join(' | '))
+    .requiredOption('--as <person>', 'who decides: an admin, or the agent owner when the criteria are met')
+    .option(
+      '--operation <object.operation>',
+      'promote only this operation, e.g. contacts.update (others keep their mode)',
+    )
+    .option('--override-reason <text>', 'admins: promote although the criteria are not met, and say why (audited)')
+    .option('--dry-run', 'show the evidence and the verdict; change nothing')
+    .option('--json', 'print JSON (the same shape as POST /v1/agents/{id}/promote)')
+    .option('-c, --config <file>', 'config file')
+    .addHelpText(
+      'after',
+      `
+Evidence: the agent's shadow report over promote_when.window (default 14d), matched with
+promote_when.match_window (default 7d); see 'gatehouse shadow report --help' for the definitions.
+Criteria (gatehouse.yaml):
+  promote_when: { min_proposals: 200, precision: 0.95, rule_adherence: 0.99, window: 14d,
+                  contacts.update: { precision: 0.97 } }   # per-operation keys override
+Without criteria, promotion to gated needs no evidence; to autonomous it needs an override.
+Exit codes: 0 promoted, 1 refused (criteria not met, not allowed), 2 usage.
+
+Examples:
+  gatehouse agents promote lead-router --to autonomous --operation contacts.update --as maria
+  gatehouse agents promote lead-router --to gated --as maria --override-reason "pilot week, reviewed by hand"`,
+    )
+    .action(
+      action(
+        async (
+          agentId: string,
+          opts: {
+            to: string;
+            as: string;
+            operation?: string;
+            overrideReason?: string;
+            dryRun?: boolean;
+            json?: boolean;
+            config?: string;
+          },
+        ) => {
+          if (!(PROMOTION_TARGETS as readonly string[]).includes(opts.to))
+            fail(`--to must be one of ${PROMOTION_TARGETS.join(', ')}`, 2);
+          const config = loadConfigOrExit(opts.config);
+          cliActor(opts.as, config);
+          const person = config.people.find((p) => p.id === opts.as)!;
+          const criteria = config.agents.find((a) => a.id === agentId)?.promote_when;
+          const input = {
+            agentId,
+            to: opts.to as (typeof PROMOTION_TARGETS)[number],
+            personId: person.id,
+            roles: person.roles,
+            ...(opts.operation !== undefined ? { operation: opts.operation } : {}),
+            ...(opts.overrideReason !== undefined ? { overrideReason: opts.overrideReason } : {}),
+            ...(criteria ? { criteria } : {}),
+          };
+          return withPipeline(config, async (deps) => {
+            if (opts.dryRun) {
+              const e = await promotionEvidence(deps, input);
+              print(opts.json ? JSON.stringify({ dry_run: true, ...evidenceWire(e) }, null, 2) : formatEvidence(e));
+              return e.verdict === null || e.verdict.met ? 0 : 1;
+            }
+            try {
+              const r = await promoteAgent(deps, input);
+              if (opts.json) {
+                print(
+                  JSON.stringify({ ...evidenceWire(r), override_reason: r.override, audit_seq: r.auditSeq }, null, 2),
+                );
+                return 0;
+              }
+              print(formatEvidence(r));
+              print(
+                `\n${r.agentId}${r.operation ? ` ${r.operation}` : ''}: ${r.from} → ${r.to}${r.override ? ` (criteria overridden: ${r.override})` : ''} (audit entry ${r.auditSeq})`,
+              );
+              return 0;
+            } catch (e) {
+              if (!isGatehouseError(e) || e.code !== 'promotion_criteria_not_met') throw e;
+              const evidence = await promotionEvidence(deps, input);
+              if (opts.json)
+                print(JSON.stringify({ error: { code: e.code, message: e.message, details: e.details } }, null, 2));
+              else print(formatEvidence(evidence));
+              process.stderr.write(`gatehouse: ${e.message} [${e.code}]\n`);
+              return 1;
+            }
+          });
+        },
+      ),
     );
 }

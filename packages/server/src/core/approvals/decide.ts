@@ -13,11 +13,12 @@ import { GatehouseError } from '../errors.js';
 import { buildChangeSet } from '../pipeline/changeset.js';
 import { executeAction, replanAction } from '../pipeline/execute.js';
 import { effectiveMode } from '../pipeline/gates.js';
-import { judge } from '../pipeline/judge.js';
+import { judge, type Judgement } from '../pipeline/judge.js';
 import { loadChangeSet } from '../pipeline/load.js';
 import { appendAudit, changeRecordRows } from '../pipeline/record.js';
 import { agentFor } from '../pipeline/submit.js';
 import type { ActionRequest, AgentDefinition, PipelineDeps } from '../pipeline/types.js';
+import type { Decision } from '../policy/index.js';
 import type { ActionRow, ApprovalRow, Repos, VoteRow } from '../ports/storage.js';
 import { finalizeApproval, type Outcome } from './finalize.js';
 
@@ -305,13 +306,17 @@ interface EditedPlan extends ReturnType<typeof buildChangeSet> {
   required: number;
 }
 
-/** approve-with-edits: the edited request goes through boundary, scope, plan and policy again. */
-async function planEdits(
+/**
+ * approve-with-edits, judged but not recorded: the edited request goes through boundary, scope,
+ * plan, pre-flight and policy again. Structural mistakes (no record values, records not in the
+ * action) throw `edit_denied`; the judgement itself (refusal, deny, …) is answered as a value.
+ */
+async function judgeEdits(
   deps: PipelineDeps,
   agent: AgentDefinition,
   action: ActionRow,
   edits: Readonly<Record<string, Readonly<Record<string, string | null>>>>,
-): Promise<EditedPlan> {
+): Promise<Judgement> {
   const req = action.request as ActionRequest;
   if (!req.records)
     throw new GatehouseError(APPROVAL_CODES.editDenied, `a ${req.operation} has no record values to edit`);
@@ -333,7 +338,20 @@ async function planEdits(
     })),
   };
   const mode = await effectiveMode(deps.storage, agent);
-  const j = await judge(deps, agent, mode === 'observe' || mode === 'paused' ? mode : 'autonomous', edited);
+  return judge(deps, agent, mode === 'observe' || mode === 'paused' ? mode : 'autonomous', edited);
+}
+
+/** The quorum an edited change needs: the most any rule that asked demands, at least one. */
+const requiredBy = (decision: Decision) => Math.max(1, ...(decision.approvers ?? []).map((a) => a.count));
+
+/** approve-with-edits: the edited request goes through boundary, scope, plan and policy again. */
+async function planEdits(
+  deps: PipelineDeps,
+  agent: AgentDefinition,
+  action: ActionRow,
+  edits: Readonly<Record<string, Readonly<Record<string, string | null>>>>,
+): Promise<EditedPlan> {
+  const j = await judgeEdits(deps, agent, action, edits);
   if (j.type === 'refused')
     throw new GatehouseError(APPROVAL_CODES.editDenied, `the edited change is refused: ${j.message}`, {
       details: { code: j.code },
@@ -345,8 +363,40 @@ async function planEdits(
       { details: { rules: j.decision.rules } },
     );
   }
-  const required = Math.max(1, ...(j.decision.approvers ?? []).map((a) => a.count));
-  return { ...buildChangeSet(j.plan), required };
+  return { ...buildChangeSet(j.plan), required: requiredBy(j.decision) };
+}
+
+export interface EditPreview {
+  readonly approval: ApprovalRow;
+  readonly action: ActionRow;
+  /** What approving with these edits would be judged: the same path `decideApproval` takes. */
+  readonly judgement: Judgement;
+  /** Approving votes the edited change would need (the approval's own quorum never drops). */
+  readonly required: number;
+  /** Whether `decideApproval` would refuse the edit (`edit_denied`). */
+  readonly refused: boolean;
+}
+
+/**
+ * approve-with-edits, previewed: re-plans and re-judges the edited change exactly as a decision
+ * with these edits would, and records nothing (no change set, vote, audit entry or state change).
+ */
+export async function previewEdits(
+  deps: PipelineDeps,
+  input: { readonly approvalId: string; readonly edits: DecisionInput['edits'] & object },
+): Promise<EditPreview> {
+  const { approval, action } = await load(deps, input.approvalId);
+  if (approval.status !== 'pending') {
+    throw new GatehouseError(APPROVAL_CODES.alreadyDecided, `approval ${approval.id} is already ${approval.status}`, {
+      details: { status: approval.status },
+    });
+  }
+  const agent = agentFor(deps, action.agentId);
+  const judgement = await judgeEdits(deps, agent, action, input.edits);
+  const refused = judgement.type === 'refused' || judgement.decision.effect === 'deny';
+  const required =
+    judgement.type === 'judged' ? Math.max(requiredBy(judgement.decision), approval.required) : approval.required;
+  return { approval, action, judgement, required, refused };
 }
 
 async function tally(

@@ -3,6 +3,8 @@ export {
   countApprovals,
   decideApproval,
   executeApproved,
+  previewEdits,
+  type EditPreview,
   type Channel,
   type DecisionInput,
   type DecisionOutcome,

@@ -2,6 +2,8 @@
  * What happens after a breaker trips. The halt itself is already in force: the `open` row was
  * committed before this runs, so every instance refuses the scope's writes whatever happens here.
  * Then, in this order (each step its own transaction, each audited):
+ * 0. demote the scope's agents: anything autonomous (agent-wide or per operation) becomes gated, so
+ *    a reset never brings an agent back autonomous (`demoteToGated`, actor `breaker:<id>`);
  * 1. pause the scope's agents (`on_trip.pause`), actor `breaker:<id>` — a pause only a person lifts;
  * 2. open the incident: one breaker event of kind `incident` holding the evidence (value,
  *    baseline, test, reason, the periods, the scope's recent action ids) and, in the same
@@ -12,7 +14,7 @@
  */
 import type { BreakerConfig } from '../../config/types.js';
 import { GatehouseError } from '../errors.js';
-import { setAgentMode } from '../governance.js';
+import { demoteToGated, setAgentMode } from '../governance.js';
 import { enqueueEvent } from '../notifications/events.js';
 import { appendAudit } from '../pipeline/record.js';
 import type { PipelineDeps } from '../pipeline/types.js';
@@ -43,6 +45,8 @@ export interface RollbackSummary {
 export interface TripOutcomeReport {
   readonly incidentId: string;
   readonly paused: readonly string[];
+  /** Agents whose autonomous mode (agent-wide or per operation) became gated. */
+  readonly demoted: readonly string[];
   readonly rollback?: RollbackSummary;
 }
 
@@ -85,6 +89,17 @@ export async function runTripActions(
   const incidentId = deps.newId('inc');
   const agents = agentsOfScopeKey(row.scopeKey, deps.agents.keys());
 
+  // Demote before pausing: a reset must never bring an agent back autonomous (docs/breakers.md).
+  const demoted: string[] = [];
+  for (const agentId of agents.filter((id) => deps.agents.has(id))) {
+    const d = await demoteToGated(deps, {
+      agentId,
+      actor,
+      comment: `breaker ${breaker.id} tripped for ${row.scopeKey} (incident ${incidentId}): autonomous → gated`,
+    });
+    if (d.demoted.length > 0) demoted.push(agentId);
+  }
+
   const paused: string[] = [];
   if (breaker.on_trip.pause) {
     for (const agentId of agents.filter((id) => deps.agents.has(id))) {
@@ -122,6 +137,7 @@ export async function runTripActions(
     baseline: signal?.baseline ?? null,
     attributed: signal?.attributed ?? null,
     paused,
+    demoted,
     recent_actions: recent,
     recent_action_count: recentCount,
     rollback: breaker.on_trip.rollback,
@@ -145,7 +161,7 @@ export async function runTripActions(
     await appendAudit(tx, [{ at, type: 'breaker.incident', actor, subject: incidentId, data: evidence }]);
   });
 
-  if (breaker.on_trip.rollback !== 'reversible_in_window') return { incidentId, paused };
+  if (breaker.on_trip.rollback !== 'reversible_in_window') return { incidentId, paused, demoted };
   const rollback = await rollBack(deps, { incidentId, actor, agents, since: windowFrom, until: at });
   const done = deps.clock.now().toISOString();
   await deps.storage.transaction(async (tx) => {
@@ -160,7 +176,7 @@ export async function runTripActions(
       detail: { incident_id: incidentId, ...rollback },
     });
   });
-  return { incidentId, paused, rollback };
+  return { incidentId, paused, demoted, rollback };
 }
 
 async function rollBack(

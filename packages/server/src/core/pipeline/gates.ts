@@ -3,20 +3,81 @@
  * the agent's run-time mode (a pause set by a person or a breaker), breakers, rate budgets.
  */
 import { isHalting, transition, type TransitionResult } from '../breakers/state.js';
-import type { AgentMode, BreakerRow, Repos, Storage } from '../ports/storage.js';
+import type { AgentMode, AgentStateRow, BreakerRow, OperationModeRow, Repos, Storage } from '../ports/storage.js';
 import { appendAudit } from './record.js';
 import type { AgentDefinition } from './types.js';
 
 /**
  * The mode that applies now. A run-time override (set by a person or a breaker) wins while the
  * agent's config section is unchanged; editing the agent in the config re-baselines it to the
- * file's mode — except a pause, which only a person lifts.
+ * file's mode — except a pause, and anything a breaker set (its demotion to `gated`), which only
+ * a person lifts.
  */
 export async function effectiveMode(repos: Pick<Repos, 'agents'>, agent: AgentDefinition): Promise<AgentMode> {
-  const state = await repos.agents.get(agent.id);
-  if (!state) return agent.mode;
-  if (state.mode === 'paused' || state.configVersion === agent.version) return state.mode;
-  return agent.mode;
+  return agentModeOf(agent, await repos.agents.get(agent.id));
+}
+
+export const isBreakerActor = (actor: string) => actor.startsWith('breaker:');
+
+/** Does the stored run-time row decide the agent's mode (rather than the config file)? */
+const rowHolds = (agent: AgentDefinition, state: AgentStateRow | undefined): state is AgentStateRow =>
+  state !== undefined &&
+  (state.mode === 'paused' || state.configVersion === agent.version || isBreakerActor(state.updatedBy));
+
+export function agentModeOf(agent: AgentDefinition, state: AgentStateRow | undefined): AgentMode {
+  return rowHolds(agent, state) ? state.mode : agent.mode;
+}
+
+/** Where an operation's mode came from (shown by `agents list` and in promotion evidence). */
+export type ModeSource = 'agent_config' | 'agent_runtime' | 'operation_config' | 'operation_runtime';
+
+export interface ResolvedMode {
+  readonly mode: AgentMode;
+  readonly source: ModeSource;
+}
+
+/** What mode resolution reads: the agent's run-time row and its per-operation rows. */
+export interface StoredModes {
+  readonly state: AgentStateRow | undefined;
+  readonly operations: readonly OperationModeRow[];
+}
+
+export async function loadModes(repos: Pick<Repos, 'agents'>, agentId: string): Promise<StoredModes> {
+  const [state, operations] = await Promise.all([repos.agents.get(agentId), repos.agents.listOperationModes(agentId)]);
+  return { state, operations };
+}
+
+/**
+ * The mode of one `object.operation`. The most recent decision wins, the file is the baseline:
+ * 1. a paused agent is paused for every operation;
+ * 2. a stored per-operation row (a promotion, a breaker's demotion) that is still valid (same
+ *    config version, or set by a breaker) and not older than the agent's run-time row;
+ * 3. the config's `operation_modes`, while the agent itself runs on the file's mode (a run-time
+ *    change of the whole agent — `agents mode`, an agent-wide promotion — is newer than the file);
+ * 4. the agent's mode.
+ */
+export function operationModeOf(agent: AgentDefinition, stored: StoredModes, operation: string): ResolvedMode {
+  const runtime = rowHolds(agent, stored.state) ? stored.state : undefined;
+  const agentMode = runtime ? runtime.mode : agent.mode;
+  if (agentMode === 'paused') return { mode: 'paused', source: runtime ? 'agent_runtime' : 'agent_config' };
+  const row = stored.operations.find((r) => r.operation === operation);
+  if (
+    row &&
+    (row.configVersion === agent.version || isBreakerActor(row.updatedBy)) &&
+    (!runtime || row.updatedAt >= runtime.updatedAt)
+  ) {
+    return { mode: row.mode, source: 'operation_runtime' };
+  }
+  const configured = agent.operationModes?.[operation];
+  if (configured !== undefined && !runtime) return { mode: configured, source: 'operation_config' };
+  return { mode: agentMode, source: runtime ? 'agent_runtime' : 'agent_config' };
+}
+
+/** Every operation the agent has a mode for, besides its own: config keys and stored rows. */
+export function knownOperations(agent: AgentDefinition, stored: StoredModes): string[] {
+  return [
+    ...new Set([...Object.keys(agent.operationModes ?? {}), ...stored.operations.map((r) => r.operation)]),
+  ].sort();
 }
 
 export const ALL_SCOPE = 'all';

@@ -1,6 +1,19 @@
 export { buildChangeSet, worstReversibility, type ChangeSet, type ChangeSetSummary } from './changeset.js';
 export { executeAction, idempotencyKeyFor, planOf } from './execute.js';
-export { agentScope, ALL_SCOPE, effectiveMode, haltingBreaker } from './gates.js';
+export {
+  agentModeOf,
+  agentScope,
+  ALL_SCOPE,
+  effectiveMode,
+  haltingBreaker,
+  isBreakerActor,
+  knownOperations,
+  loadModes,
+  operationModeOf,
+  type ModeSource,
+  type ResolvedMode,
+  type StoredModes,
+} from './gates.js';
 export { loadAction, loadChangeSet } from './load.js';
 export { appendAudit } from './record.js';
 export { recoverActions, type RecoveryReport } from './recover.js';

@@ -1,7 +1,8 @@
 /**
  * The judging stages of the pipeline, in their security order: boundary → plan (diff) → scope of
  * every touched record → policy → mode. Judging has no side effects; `submit.ts` persists its
- * verdict before anything executes.
+ * verdict before anything executes. The mode is the operation's (`operationModeOf`): an agent can
+ * be autonomous for `contacts.update` and gated for everything else.
  */
 import { checkRecordInScope, checkWrite } from '../boundary/index.js';
 import { GatehouseError } from '../errors.js';
@@ -10,9 +11,10 @@ import type { ChangePlan, Connector } from '../ports/connector.js';
 import type { AgentMode } from '../ports/storage.js';
 import { runPreflight, type PreflightOutcome, type PreflightResult } from '../preflight/index.js';
 import { buildChangeSet, type ChangeSet } from './changeset.js';
+import { agentModeOf, loadModes, operationModeOf } from './gates.js';
 import type { ActionRequest, AgentDefinition, PipelineDeps } from './types.js';
 
-export type Judgement =
+export type Judgement = (
   | {
       readonly type: 'refused';
       readonly code: string;
@@ -27,7 +29,11 @@ export type Judgement =
       readonly decision: Decision;
       readonly routing: Routing;
       readonly checks?: Readonly<Record<string, PreflightResult>>;
-    };
+    }
+) & {
+  /** The mode the action was judged under: the operation's mode (a judgement carries it to the verdict). */
+  readonly mode?: AgentMode;
+};
 
 const refused = (
   code: string,
@@ -68,7 +74,29 @@ export function connectorFor(deps: Pick<PipelineDeps, 'connectors'>, id: string)
   return c;
 }
 
+/**
+ * `mode` is the agent's mode as the gates saw it; a pause there was refused before judging. The
+ * operation's own mode (per-operation promotions and `operation_modes`) is resolved here, from
+ * storage, so every instance judges with the same one. One extra read (agent row and its
+ * operation rows) per judged write.
+ */
 export async function judge(
+  deps: PipelineDeps,
+  agent: AgentDefinition,
+  mode: AgentMode,
+  req: ActionRequest,
+): Promise<Judgement> {
+  const stored = await loadModes(deps.storage, agent.id);
+  // A caller may judge under another mode on purpose (approve-with-edits re-judges as `autonomous`
+  // to read the policy alone): only when it passes the agent's own mode does the operation's apply.
+  const opMode =
+    mode === 'paused' || mode !== agentModeOf(agent, stored.state)
+      ? mode
+      : operationModeOf(agent, stored, `${req.object}.${req.operation}`).mode;
+  return { ...(await judgeAt(deps, agent, opMode, req)), mode: opMode };
+}
+
+async function judgeAt(
   deps: PipelineDeps,
   agent: AgentDefinition,
   mode: AgentMode,

@@ -58,60 +58,17 @@ interface WriteContext {
   readonly at: string;
 }
 
-/** Change set, approval, transition and audit entry for a verdict; answers the patch for the action row. */
+/**
+ * The decision's audit entry, change set, approval and transitions for a verdict; answers the
+ * patch for the action row (the caller inserts or updates it in the same transaction). The
+ * audit entry goes first so the stored decision can name its seq, and every id is made here, so
+ * the action row is written once, already in its verdict's state (the foreign keys are deferred
+ * to commit).
+ */
 async function writeVerdict(tx: Repos, ctx: WriteContext) {
   const { deps, verdict, actionId, at } = ctx;
-  let changesetId: string | null = null;
-  if (verdict.changeset) {
-    changesetId = deps.newId('cs');
-    const cs = verdict.changeset;
-    await tx.changesets.insert(
-      {
-        id: changesetId,
-        actionId,
-        hash: cs.hash,
-        summary: {
-          ...cs.summary,
-          object: cs.object,
-          operation: cs.operation,
-          target: cs.target ?? null,
-          missing_ids: cs.missing,
-        },
-        createdAt: at,
-      },
-      changeRecordRows(changesetId, cs),
-    );
-  }
-  let approval: ApprovalRow | undefined;
-  if (verdict.approval && verdict.changeset) {
-    const created = deps.clock.now().getTime();
-    approval = await tx.approvals.insert({
-      id: deps.newId('apr'),
-      actionId,
-      changesetHash: verdict.changeset.hash,
-      policyVersion: deps.policyVersion,
-      agentVersion: ctx.agent.version,
-      required: verdict.approval.required,
-      role: verdict.approval.role,
-      checklist: verdict.approval.checklist,
-      status: 'pending',
-      expiresAt: new Date(created + deps.approvals.expireAfterMs).toISOString(),
-      escalationLevel: 0,
-      nextEscalationAt:
-        deps.approvals.firstEscalationMs !== undefined
-          ? new Date(created + deps.approvals.firstEscalationMs).toISOString()
-          : null,
-      createdAt: at,
-    });
-  }
-  if (ctx.from === null) await tx.transitions.append({ actionId, from: null, to: 'proposed', at, detail: {} });
-  await tx.transitions.append({
-    actionId,
-    from: ctx.from ?? 'proposed',
-    to: verdict.status,
-    at,
-    detail: { routing: verdict.decision.routing, ...(verdict.error ? { code: verdict.error.code } : {}) },
-  });
+  const changesetId = verdict.changeset ? deps.newId('cs') : null;
+  const approvalId = verdict.approval && verdict.changeset ? deps.newId('apr') : null;
   const req = ctx.request;
   const auditSeq = await appendAudit(tx, [
     {
@@ -138,10 +95,62 @@ async function writeVerdict(tx: Repos, ctx: WriteContext) {
         routing: verdict.decision.routing,
         status: verdict.status,
         policy_version: verdict.decision.policyVersion,
-        approval_id: approval?.id ?? null,
+        approval_id: approvalId,
       },
     },
   ]);
+  if (verdict.changeset && changesetId) {
+    const cs = verdict.changeset;
+    await tx.changesets.insert(
+      {
+        id: changesetId,
+        actionId,
+        hash: cs.hash,
+        summary: {
+          ...cs.summary,
+          object: cs.object,
+          operation: cs.operation,
+          target: cs.target ?? null,
+          missing_ids: cs.missing,
+        },
+        createdAt: at,
+      },
+      changeRecordRows(changesetId, cs),
+    );
+  }
+  let approval: ApprovalRow | undefined;
+  if (verdict.approval && verdict.changeset && approvalId) {
+    const created = deps.clock.now().getTime();
+    approval = await tx.approvals.insert({
+      id: approvalId,
+      actionId,
+      changesetHash: verdict.changeset.hash,
+      policyVersion: deps.policyVersion,
+      agentVersion: ctx.agent.version,
+      required: verdict.approval.required,
+      role: verdict.approval.role,
+      checklist: verdict.approval.checklist,
+      status: 'pending',
+      expiresAt: new Date(created + deps.approvals.expireAfterMs).toISOString(),
+      escalationLevel: 0,
+      nextEscalationAt:
+        deps.approvals.firstEscalationMs !== undefined
+          ? new Date(created + deps.approvals.firstEscalationMs).toISOString()
+          : null,
+      createdAt: at,
+    });
+  }
+  const decided = {
+    actionId,
+    from: ctx.from ?? 'proposed',
+    to: verdict.status,
+    at,
+    detail: { routing: verdict.decision.routing, ...(verdict.error ? { code: verdict.error.code } : {}) },
+  };
+  // One multi-row insert: a new action's `proposed` and its verdict.
+  await tx.transitions.append(
+    ctx.from === null ? [{ actionId, from: null, to: 'proposed', at, detail: {} }, decided] : decided,
+  );
   if (approval) {
     const action = {
       id: actionId,
@@ -163,44 +172,73 @@ async function writeVerdict(tx: Repos, ctx: WriteContext) {
     status: verdict.status,
     decision: { ...verdict.decision, auditSeq },
     changesetId,
-    approvalId: approval?.id ?? null,
+    approvalId,
     error: verdict.error ?? null,
     result: verdict.result ?? null,
     updatedAt: at,
   };
 }
 
-/** Records a new action with its verdict. An idempotency-key race answers the existing action. */
+/** `limits.actions_per_minute`: fixed one-minute windows shared through storage (as gates.ts `takeRateBudget`). */
+export const rateKey = (agentId: string) => `actions:${agentId}`;
+export const rateWindow = (now: Date) => new Date(Math.floor(now.getTime() / 60_000) * 60_000).toISOString();
+
+/**
+ * The rate budget, taken inside the decision's transaction (one commit per action, and a budget
+ * is never spent on a decision that did not commit). `refuse` is the verdict when it is spent.
+ */
+export interface RateTake {
+  readonly limit: number;
+  readonly refuse: (count: number) => Verdict;
+}
+
+export type Recorded =
+  { inserted: true; action: ActionRow; verdict: Verdict } | { inserted: false; existing: ActionRow };
+
+/**
+ * Records a new action with its verdict in ONE transaction: rate budget, audit entry, change
+ * set, approval, transitions and the action row (inserted once, in its verdict's state). An
+ * idempotency-key race answers the existing action and rolls everything back. The verdict
+ * recorded is answered too: it is the rate refusal when the budget ran out meanwhile.
+ */
 export async function recordNewAction(
   deps: PipelineDeps,
   agent: AgentDefinition,
   actionId: string,
   request: ActionRequest,
-  verdict: Verdict,
-): Promise<{ inserted: true; action: ActionRow } | { inserted: false; existing: ActionRow }> {
+  judged: Verdict,
+  opts: { rate?: RateTake } = {},
+): Promise<Recorded> {
   const at = deps.clock.now().toISOString();
   try {
-    const action = await deps.storage.transaction(async (tx) => {
+    return await deps.storage.transaction(async (tx) => {
+      let verdict = judged;
+      if (opts.rate) {
+        const r = await tx.rates.take(rateKey(agent.id), rateWindow(deps.clock.now()), opts.rate.limit);
+        if (!r.allowed) verdict = opts.rate.refuse(r.count);
+      }
+      const patch = await writeVerdict(tx, { deps, agent, actionId, request, from: null, verdict, at });
       const ins = await tx.actions.insert({
         id: actionId,
         agentId: agent.id,
         connector: request.connector,
         object: request.object,
         operation: request.operation,
-        status: 'proposed',
+        status: patch.status,
         idempotencyKey: request.idempotencyKey ?? null,
         request,
+        decision: patch.decision,
+        result: patch.result,
+        error: patch.error,
+        changesetId: patch.changesetId,
+        approvalId: patch.approvalId,
         parentActionId: request.parentActionId ?? null,
         createdAt: at,
         updatedAt: at,
       });
       if (!ins.inserted) throw new IdempotentReplay(ins.existing);
-      const patch = await writeVerdict(tx, { deps, agent, actionId, request, from: null, verdict, at });
-      const updated = await tx.actions.update(actionId, patch, { version: ins.row.version });
-      if (!updated) throw new Error(`action ${actionId} changed while it was being recorded`);
-      return updated;
+      return { inserted: true as const, action: ins.row, verdict };
     });
-    return { inserted: true, action };
   } catch (e) {
     if (e instanceof IdempotentReplay) return { inserted: false, existing: e.existing };
     throw e;

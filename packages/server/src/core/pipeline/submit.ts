@@ -2,15 +2,16 @@
  * submitAction: the one pipeline every transport calls. The order of stages is a security
  * property; read it top to bottom:
  *
- *   idempotency → breakers → agent mode (paused?) → rate budget → boundary → scope → plan (diff)
- *   → policy → mode → persist decision + audit (fail closed) → execute → persist result + audit
+ *   idempotency → breakers → agent mode (paused?) → rate budget (read) → boundary → scope → plan
+ *   (diff) → policy → mode → persist rate take + decision + audit in one transaction (fail closed)
+ *   → execute → persist result + audit
  */
 import { GatehouseError } from '../errors.js';
 import type { ActionRow } from '../ports/storage.js';
 import { executeAction } from './execute.js';
-import { breakerGate, effectiveMode, takeRateBudget } from './gates.js';
+import { breakerGate, effectiveMode } from './gates.js';
 import { judge } from './judge.js';
-import { recordNewAction, type Verdict } from './record.js';
+import { rateKey, rateWindow, recordNewAction, type RateTake, type Verdict } from './record.js';
 import type { ActionRequest, ActionResult, AgentDefinition, PipelineDeps } from './types.js';
 import { baseDecision, refusalVerdict, verdictFor } from './verdict.js';
 
@@ -30,13 +31,13 @@ export async function submitAction(deps: PipelineDeps, agentId: string, request:
     if (existing) return { action: existing, replayed: true };
   }
 
-  const verdict = await decide(deps, agent, request);
+  const { verdict, rate } = await decide(deps, agent, request);
   const actionId = deps.newId('act');
-  const recorded = await recordNewAction(deps, agent, actionId, request, verdict);
+  const recorded = await recordNewAction(deps, agent, actionId, request, verdict, rate ? { rate } : {});
   if (!recorded.inserted) return { action: recorded.existing, replayed: true };
 
   let action: ActionRow = recorded.action;
-  let changeset = verdict.changeset;
+  let changeset = recorded.verdict.changeset;
   if (action.status === 'executing' && changeset) {
     const done = await executeAction(deps, agent, action, changeset);
     action = done.action;
@@ -46,12 +47,26 @@ export async function submitAction(deps: PipelineDeps, agentId: string, request:
   return { action, ...(changeset ? { changeset } : {}), replayed: false };
 }
 
+const rateRefusal = (agent: AgentDefinition, base: ReturnType<typeof baseDecision>, limit: number, count: number) =>
+  refusalVerdict(base, 'rate_limited', `${agent.id} exceeded its budget of ${limit} actions per minute`, {
+    details: { limit, count },
+  });
+
 /**
  * Everything before persistence: gates that need no plan first (cheap and absolute), then judging.
  * An open breaker answers before a pause, so a trip (which also pauses) says why: breaker_open.
  * A half-open breaker lets a write through only by spending one of its probes (see `breakerGate`).
+ *
+ * The rate budget is read here (an exhausted budget refuses before any planning, so a limited
+ * agent cannot make Gatehouse read the CRM for it) and taken inside the decision's transaction
+ * (`RateTake`): one commit per decision, and concurrent submissions still never exceed the limit,
+ * because the take is the same conditional UPSERT, now in the transaction that records the action.
  */
-async function decide(deps: PipelineDeps, agent: AgentDefinition, request: ActionRequest): Promise<Verdict> {
+async function decide(
+  deps: PipelineDeps,
+  agent: AgentDefinition,
+  request: ActionRequest,
+): Promise<{ verdict: Verdict; rate?: RateTake }> {
   const mode = await effectiveMode(deps.storage, agent);
   const base = baseDecision(deps, agent, mode);
   // A paused agent's write is refused below anyway: it must not spend a half-open probe.
@@ -59,7 +74,7 @@ async function decide(deps: PipelineDeps, agent: AgentDefinition, request: Actio
   if (gate.type === 'halt') {
     const breaker = gate.row;
     const why = breaker.state === 'half_open' ? 'half_open with every probe used' : breaker.state;
-    return refusalVerdict(
+    const verdict = refusalVerdict(
       base,
       'breaker_open',
       `breaker ${breaker.breakerId} is ${why} for ${breaker.scopeKey}: writes are refused`,
@@ -68,15 +83,19 @@ async function decide(deps: PipelineDeps, agent: AgentDefinition, request: Actio
         details: { breaker_id: breaker.breakerId, scope: breaker.scopeKey, since: breaker.since },
       },
     );
+    return { verdict };
   }
   if (mode === 'paused') {
-    return refusalVerdict(base, 'agent_paused', `${agent.id} is paused: writes are refused, reads still work`);
+    return {
+      verdict: refusalVerdict(base, 'agent_paused', `${agent.id} is paused: writes are refused, reads still work`),
+    };
   }
-  const rate = await takeRateBudget(deps.storage, agent.id, agent.limits?.actionsPerMinute, deps.clock.now());
-  if (!rate.allowed) {
-    return refusalVerdict(base, 'rate_limited', `${agent.id} exceeded its budget of ${rate.limit} actions per minute`, {
-      details: { limit: rate.limit, count: rate.count },
-    });
-  }
-  return verdictFor(base, await judge(deps, agent, mode, request), agent.id);
+  const limit = agent.limits?.actionsPerMinute;
+  if (limit === undefined) return { verdict: verdictFor(base, await judge(deps, agent, mode, request), agent.id) };
+  const used = await deps.storage.rates.current(rateKey(agent.id), rateWindow(deps.clock.now()));
+  if (used >= limit) return { verdict: rateRefusal(agent, base, limit, used) };
+  return {
+    verdict: verdictFor(base, await judge(deps, agent, mode, request), agent.id),
+    rate: { limit, refuse: (count) => rateRefusal(agent, base, limit, count) },
+  };
 }

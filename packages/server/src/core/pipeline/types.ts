@@ -17,6 +17,8 @@ export interface AgentDefinition extends AgentBoundary {
   readonly mode: AgentMode;
   /** SHA-256 of this agent's config section: approvals bind to it. */
   readonly version: string;
+  /** `object.operation` → mode from the config (`operation_modes`); resolution in gates.ts `operationMode`. */
+  readonly operationModes?: Readonly<Record<string, AgentMode>>;
 }
 
 /** Side channels the pipeline reports to (metrics, notifications); never on the decision path. */

@@ -37,7 +37,9 @@ export function refusalVerdict(
   };
 }
 
-export function verdictFor(base: Base, j: Judgement, agentId: string): Verdict {
+export function verdictFor(outer: Base, j: Judgement, agentId: string): Verdict {
+  // The operation's mode, when judging resolved one (per-operation modes), is the mode recorded.
+  const base: Base = j.mode !== undefined ? { ...outer, mode: j.mode } : outer;
   if (j.type === 'refused') {
     return refusalVerdict(base, j.code, j.message, {
       details: { ...j.details },

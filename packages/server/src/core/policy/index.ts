@@ -19,3 +19,10 @@ export {
   type RuleError,
   type RuleMode,
 } from './types.js';
+export {
+  dryRunReport,
+  dryRunWire,
+  loadDryRunReport,
+  type DryRunReport,
+  type DryRunRuleReport,
+} from './dry-run-report.js';

@@ -59,6 +59,7 @@ export interface Repos {
   readonly deliveries: DeliveriesRepo;
   readonly credentials: CredentialsRepo;
   readonly sessions: SessionsRepo;
+  readonly insights: InsightsRepo;
 }
 
 /** Keyset paging: rows after the row with this id, in the list's order. */
@@ -116,6 +117,22 @@ export interface AgentsRepo {
   list(): Promise<AgentStateRow[]>;
   /** Create or replace (last writer wins: mode changes are human decisions, audited elsewhere). */
   upsert(row: Omit<AgentStateRow, 'reason'> & { reason?: string | null }): Promise<AgentStateRow>;
+  /** Per-operation overrides (`object.operation`), ordered by (agentId, operation); all agents when omitted. */
+  listOperationModes(agentId?: string): Promise<OperationModeRow[]>;
+  /** Create or replace one (agent, operation) override; last writer wins like `upsert`. */
+  upsertOperationMode(row: Omit<OperationModeRow, 'reason'> & { reason?: string | null }): Promise<OperationModeRow>;
+}
+
+/** A run-time mode for one `object.operation` of an agent (a promotion or a breaker's demotion). */
+export interface OperationModeRow {
+  readonly agentId: string;
+  /** `object.operation`, e.g. `contacts.update`. */
+  readonly operation: string;
+  readonly mode: AgentMode;
+  readonly configVersion: string;
+  readonly updatedAt: string;
+  readonly updatedBy: string;
+  readonly reason: string | null;
 }
 
 // --- actions: the durable state machine. Storage does not interpret `status`; core owns the graph. ---
@@ -215,8 +232,8 @@ export interface TransitionRow {
 }
 
 export interface TransitionsRepo {
-  /** The action must exist by the end of the transaction, else `conflict`. */
-  append(row: TransitionRow): Promise<void>;
+  /** The action must exist by the end of the transaction, else `conflict`. Several rows: one insert, in order. */
+  append(row: TransitionRow | readonly TransitionRow[]): Promise<void>;
   /** In append order. */
   list(actionId: string): Promise<TransitionRow[]>;
 }
@@ -457,6 +474,8 @@ export interface RatesRepo {
    * count after the call.
    */
   take(key: string, windowStart: string, limit: number, amount?: number): Promise<{ allowed: boolean; count: number }>;
+  /** The window's count now, without taking (0 for a window nobody counted in). */
+  current(key: string, windowStart: string): Promise<number>;
   /** Deletes windows that started before `before`; answers how many. */
   prune(before: string): Promise<number>;
 }
@@ -571,4 +590,73 @@ export interface SessionsRepo {
   revokeAllFor(personId: string, at: string): Promise<number>;
   /** Deletes sessions that expired before `before`; answers how many. */
   prune(before: string): Promise<number>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// read-only aggregates for the dashboard: counted in SQL, so an overview of many agents with many
+// actions costs a few GROUP BY statements instead of reading rows
+
+/** Actions counted per (agent, status, via an approval or not), and per hour of `createdAt` when asked. */
+export interface ActionCountRow {
+  readonly agentId: string;
+  readonly status: string;
+  /** Start of the hour (`2026-01-05T09:00:00.000Z`) when `byHour`, else `null`. */
+  readonly hour: string | null;
+  /** Actions that went through an approval (`approvalId` set) are counted apart. */
+  readonly viaApproval: boolean;
+  readonly count: number;
+}
+
+export interface ActionCountQuery {
+  /** `createdAt` range `[since, before)`. */
+  readonly since: string;
+  readonly before?: string;
+  readonly agentId?: string;
+  readonly byHour?: boolean;
+}
+
+/** An agent's approvals that ended by a person's decision (status approved or rejected). */
+export interface ApprovalDecisionCounts {
+  readonly approved: number;
+  /** Rejected, including revision requests. */
+  readonly rejected: number;
+  /** Of the rejected: revision requests (outcome `revise`). */
+  readonly revised: number;
+  /** Of the approved: those with at least one approve-with-edits vote. */
+  readonly edited: number;
+}
+
+/**
+ * Audit filters; every given filter must hold. Text matches are case-insensitive substring matches
+ * on the stored JSON text (`%` and `_` match themselves).
+ */
+export interface AuditSearch {
+  /** Seq range `(afterSeq, beforeSeq)`. */
+  readonly afterSeq?: number;
+  readonly beforeSeq?: number;
+  readonly limit: number;
+  /** `asc` (default): oldest first from `afterSeq`; `desc`: newest first below `beforeSeq`. */
+  readonly order?: 'asc' | 'desc';
+  /** Exact type, or every type under a prefix ending in `.` (`action.`). */
+  readonly type?: string;
+  /** `at` range `[from, to)`. */
+  readonly from?: string;
+  readonly to?: string;
+  /** Entries by `agent:<id>` or whose data names `agent_id` = id. */
+  readonly agentId?: string;
+  /** Entries by `person:<id>` or whose data names `person_id` = id. */
+  readonly personId?: string;
+  /** Entries about the action: subject = id, or data names `action_id` = id. */
+  readonly actionId?: string;
+  /** Free text over type, actor, subject and the data's JSON. */
+  readonly text?: string;
+}
+
+export interface InsightsRepo {
+  /** One GROUP BY over the actions created in the range. Rows in no particular order. */
+  actionCounts(q: ActionCountQuery): Promise<ActionCountRow[]>;
+  /** Pending approvals per agent (of the approval's action); agents without any are absent. */
+  pendingApprovalsByAgent(): Promise<{ readonly agentId: string; readonly count: number }[]>;
+  approvalDecisions(agentId: string): Promise<ApprovalDecisionCounts>;
+  searchAudit(q: AuditSearch): Promise<AuditEntry[]>;
 }

@@ -1,5 +1,5 @@
 import { ActionRequest as ActionRequestSchema, ActionView } from '@gatehouse/contract';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { GatehouseError } from '../../core/errors.js';
 import {
@@ -10,9 +10,10 @@ import {
   submitAction,
   type ActionRequest,
 } from '../../core/pipeline/index.js';
+import type { Principal } from '../../core/keys.js';
 import type { ActionRow } from '../../core/ports/storage.js';
-import { requirePrincipal } from '../app.js';
-import { requireAgent, type RouteContext } from '../context.js';
+import { requireAgent, requirePerson, type RouteContext } from '../context.js';
+import { requireCaller } from '../session-auth.js';
 import { parseInput } from '../validate.js';
 
 const STATUS_BY_CLASS = { ok: 200, accepted: 202, refused: 403, halted: 423, limited: 429, failed: 502 } as const;
@@ -44,6 +45,17 @@ function toCore(body: z.output<typeof ActionRequestSchema>): ActionRequest {
 function body(view: ReturnType<typeof actionView>, action: ActionRow, requestId: string) {
   const err = action.error as { code: string; message: string } | null;
   return err ? { ...view, error: { code: err.code, message: err.message, request_id: requestId } } : view;
+}
+
+/**
+ * Who may read actions: an agent key (its own actions only), or a person by key or dashboard
+ * session cookie (every action; a person no longer in the config is refused). Ingest keys only
+ * push KPI samples.
+ */
+async function requireReader(ctx: RouteContext, req: FastifyRequest): Promise<Principal> {
+  const { principal } = await requireCaller(ctx, req);
+  if (principal.kind === 'person') await requirePerson(ctx, req);
+  return principal;
 }
 
 export function registerActionRoutes(app: FastifyInstance, ctx: RouteContext): void {
@@ -86,7 +98,7 @@ export function registerActionRoutes(app: FastifyInstance, ctx: RouteContext): v
     response: ActionView,
   });
   app.get<{ Params: { id: string } }>('/v1/actions/:id', async (req) => {
-    const principal = await requirePrincipal(ctx.auth, req);
+    const principal = await requireReader(ctx, req);
     const { wait } = parseInput(GetQuery, req.query, 'query');
     const read = async () => {
       const found = await loadAction(ctx.deps.storage, req.params.id, 100);
@@ -128,7 +140,7 @@ export function registerActionRoutes(app: FastifyInstance, ctx: RouteContext): v
     query: ListQuery,
   });
   app.get('/v1/actions', async (req) => {
-    const principal = await requirePrincipal(ctx.auth, req);
+    const principal = await requireReader(ctx, req);
     const q = parseInput(ListQuery, req.query, 'query');
     if (principal.kind === 'ingest') throw new GatehouseError('forbidden', 'ingest keys only push KPI samples');
     const agentId = principal.kind === 'agent' ? principal.id : q.agent;

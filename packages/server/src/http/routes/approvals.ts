@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { countApprovals, decideApproval } from '../../core/approvals/index.js';
+import { countApprovals, decideApproval, previewEdits } from '../../core/approvals/index.js';
+import { can } from '../../core/auth/permissions.js';
 import { GatehouseError } from '../../core/errors.js';
 import { actionView, loadAction } from '../../core/pipeline/index.js';
 import type { ApprovalRow, VoteRow } from '../../core/ports/storage.js';
@@ -24,6 +25,8 @@ export const DecisionBody = z.strictObject({
   checklist: z.record(z.string().max(200), z.boolean()).optional(),
   edits: z.record(z.string().max(200), z.record(z.string().max(200), z.string().max(65_536).nullable())).optional(),
 });
+
+const PreviewBody = z.strictObject({ edits: DecisionBody.shape.edits.unwrap() });
 
 function approvalJson(
   a: ApprovalRow,
@@ -82,11 +85,15 @@ export function registerApprovalRoutes(app: FastifyInstance, ctx: RouteContext):
     for (const a of rows) {
       const action = await deps.storage.actions.get(a.actionId);
       const votes = await deps.storage.approvals.listVotes(a.id);
+      // The change set's summary, so the inbox can sort by risk (irreversible, size) without the diff.
+      const cs = action?.changesetId ? await deps.storage.changesets.get(action.changesetId) : undefined;
       results.push({
         ...approvalJson(a, votes, ownerOf(action?.agentId ?? ''), ctx.config.checklists),
         agent: action?.agentId ?? null,
         operation: action ? `${action.object}.${action.operation}` : null,
         reason: (action?.request as { reason?: string } | undefined)?.reason ?? null,
+        summary: cs?.summary ?? null,
+        rules: [...((action?.decision as { rules?: string[] } | null)?.rules ?? [])],
       });
     }
     const last = rows.at(-1);
@@ -116,6 +123,14 @@ export function registerApprovalRoutes(app: FastifyInstance, ctx: RouteContext):
     );
     return {
       ...approvalJson(a, votes, ownerOf(found.action.agentId), ctx.config.checklists),
+      // The parts the approval page shows first, lifted from the action for convenience.
+      agent: view.agent,
+      operation: `${view.object}.${view.operation}`,
+      reason: view.reason,
+      rules: view.decision.rules,
+      reasons: view.decision.reasons,
+      preflight: view.decision.checks ?? null,
+      changeset: view.changeset,
       action: view,
       records_offset: q.offset,
       records_total: (found.changeset?.summary.records ?? 0) + (found.changeset?.summary.noop ?? 0),
@@ -157,6 +172,50 @@ export function registerApprovalRoutes(app: FastifyInstance, ctx: RouteContext):
       result: out.type,
       approval: approvalJson(approvalNow, votes, ownerOf(out.action.agentId), ctx.config.checklists),
       action: actionView(found?.action ?? out.action, found?.changeset),
+    };
+  });
+
+  registry.add({
+    method: 'POST',
+    path: '/v1/approvals/:id/preview',
+    summary:
+      'approve-with-edits, previewed: the re-planned change set and the re-judged decision for these edits. Records nothing (approver).',
+    tag: 'approvals',
+    auth: 'person',
+    body: PreviewBody,
+    responses: {
+      200: 'The change set and decision approving with these edits would produce; refused: true when the decision would refuse the edit',
+      403: 'Not a person who may decide approvals',
+      409: 'The approval is no longer pending',
+      422: 'edit_denied: the edits name records outside the action, or the action has no record values',
+    },
+  });
+  app.post<{ Params: { id: string } }>('/v1/approvals/:id/preview', async (req) => {
+    const who = await requirePerson(ctx, req);
+    if (!can(who.person, 'approvals.decide', ctx.config))
+      throw new GatehouseError('forbidden', `${who.id} may not decide approvals (permission approvals.decide)`);
+    const b = parseInput(PreviewBody, req.body, 'body');
+    const p = await previewEdits(deps, { approvalId: req.params.id, edits: b.edits });
+    const j = p.judgement;
+    const view = actionView(p.action, j.changeset);
+    return {
+      approval_id: p.approval.id,
+      action_id: p.action.id,
+      /** The hash the approval is bound to now; approving with the edits binds it to changeset.hash. */
+      current_changeset_hash: p.approval.changesetHash,
+      changeset: view.changeset,
+      decision:
+        j.type === 'judged'
+          ? {
+              effect: j.decision.effect,
+              rules: [...j.decision.rules],
+              reasons: [...j.decision.reasons],
+              approvers: j.decision.approvers ?? [],
+            }
+          : { effect: 'deny' as const, rules: [], reasons: [j.message], code: j.code, details: j.details },
+      preflight: j.type === 'judged' ? (j.checks ?? null) : (j.details.checks ?? null),
+      required: p.required,
+      refused: p.refused,
     };
   });
 }

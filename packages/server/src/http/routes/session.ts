@@ -9,6 +9,7 @@
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
+import { permissionsOf } from '../../core/auth/permissions.js';
 import { endSession } from '../../core/auth/sessions.js';
 import { signIn } from '../../core/auth/sign-in.js';
 import { MAX_PASSWORD_LENGTH } from '../../core/auth/password.js';
@@ -34,7 +35,9 @@ const SignInBody = z.strictObject({
 });
 
 const SessionView = z.object({
-  person: z.object({ id: z.string(), name: z.string(), roles: z.array(z.string()) }),
+  person: z.object({ id: z.string(), name: z.string(), email: z.string(), roles: z.array(z.string()) }),
+  /** What the person may do (core/auth/permissions.ts), for showing or hiding controls. */
+  permissions: z.array(z.string()),
   csrf_token: z.string(),
   expires_at: z.string(),
 });
@@ -48,7 +51,8 @@ export function registerSessionRoutes(app: FastifyInstance, ctx: RouteContext): 
     // A person removed from the config keeps no rights, whatever sessions remain stored.
     if (!person) throw new GatehouseError('unauthenticated', 'this person is no longer in the config');
     return {
-      person: { id: person.id, name: person.name, roles: [...person.roles] },
+      person: { id: person.id, name: person.name, email: person.email, roles: [...person.roles] },
+      permissions: [...permissionsOf(person, ctx.config)].sort(),
       csrf_token: csrfToken,
       expires_at: expiresAt,
     };

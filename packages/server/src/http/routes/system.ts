@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
+import { GatehouseError } from '../../core/errors.js';
 import type { ApiRegistry } from '../openapi.js';
 
 export interface ReadyReport {
@@ -54,17 +56,34 @@ export async function registerSystemRoutes(app: FastifyInstance, deps: SystemRou
     return doc;
   });
 
-  if (deps.dashboardDir && existsSync(deps.dashboardDir)) {
-    await app.register(fastifyStatic, { root: deps.dashboardDir, prefix: '/', index: ['index.html'], wildcard: false });
+  const built = deps.dashboardDir !== undefined && existsSync(join(deps.dashboardDir, 'index.html'));
+  if (built) {
+    await app.register(fastifyStatic, {
+      root: deps.dashboardDir!,
+      prefix: '/',
+      index: ['index.html'],
+      wildcard: false,
+    });
   } else {
-    app.get('/', async (_req, reply) =>
-      reply
-        .type('text/html; charset=utf-8')
-        .send(
-          '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Gatehouse</title></head><body><main><h1>Gatehouse</h1>' +
-            '<p>The dashboard is not built in this checkout (run <code>npm run build</code>). The API is described at ' +
-            '<a href="/v1/openapi.json">/v1/openapi.json</a>; health at <a href="/healthz">/healthz</a>.</p></main></body></html>',
-        ),
-    );
+    app.get('/', async (_req, reply) => reply.type('text/html; charset=utf-8').send(NOT_BUILT_PAGE));
   }
+
+  // SPA fallback: the dashboard routes in the browser (/approvals/apr_1, /breakers/ctr-drop…), so a
+  // reload or a shared link of such a path gets index.html. API paths, missing files (a name with
+  // an extension) and callers that do not want HTML keep the JSON 404.
+  app.get('/*', async (req, reply) => {
+    const path = req.url.split('?')[0] ?? '/';
+    const last = path.slice(path.lastIndexOf('/') + 1);
+    const wantsHtml = (req.headers.accept ?? '').includes('text/html');
+    if (path === '/v1' || path.startsWith('/v1/') || last.includes('.') || !wantsHtml) {
+      throw new GatehouseError('route_not_found', `no route ${req.method} ${path}`);
+    }
+    void reply.header('cache-control', 'no-cache');
+    return built ? reply.sendFile('index.html') : reply.type('text/html; charset=utf-8').send(NOT_BUILT_PAGE);
+  });
 }
+
+const NOT_BUILT_PAGE =
+  '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Gatehouse</title></head><body><main><h1>Gatehouse</h1>' +
+  '<p>The dashboard is not built in this checkout (run <code>npm run build</code>). The API is described at ' +
+  '<a href="/v1/openapi.json">/v1/openapi.json</a>; health at <a href="/healthz">/healthz</a>.</p></main></body></html>';

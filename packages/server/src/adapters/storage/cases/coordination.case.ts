@@ -144,6 +144,23 @@ export function coordinationCases(ctx: ContractContext): void {
       expect(await s.rates.take(uid('zero'), T0, 0)).toEqual({ allowed: false, count: 0 });
     });
 
+    it('reads a window without taking from it; a take inside a rolled-back transaction is undone', async () => {
+      const s = ctx.storage();
+      const key = uid('peek');
+      expect(await s.rates.current(key, T0)).toBe(0);
+      await s.rates.take(key, T0, 5, 2);
+      expect(await s.rates.current(key, T0)).toBe(2);
+      expect(await s.rates.current(key, T0)).toBe(2);
+      expect(await s.rates.current(key, at(T0, MINUTE))).toBe(0);
+      await expect(
+        s.transaction(async (tx) => {
+          expect(await tx.rates.take(key, T0, 5)).toEqual({ allowed: true, count: 3 });
+          throw new Error('decision not recorded');
+        }),
+      ).rejects.toThrow('decision not recorded');
+      expect(await s.rates.current(key, T0)).toBe(2);
+    });
+
     it('prunes old windows', async () => {
       const s = ctx.storage();
       const key = uid('rate');

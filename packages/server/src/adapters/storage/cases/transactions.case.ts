@@ -120,7 +120,7 @@ export function transactionCases(ctx: ContractContext): void {
       const other = await ctx.openAnother();
       try {
         const reports = await Promise.all([s.migrate(), other.migrate()]);
-        for (const r of reports) expect(r).toEqual({ applied: [], latest: '0003-votes-per-changeset' });
+        for (const r of reports) expect(r).toEqual({ applied: [], latest: '0004-operation-modes' });
       } finally {
         await other.close();
       }

@@ -4,11 +4,23 @@
  * rows another instance holds.
  */
 import type { Selectable, Updateable } from 'kysely';
-import type { ActionRow, ActionsRepo, TransitionsRepo } from '../../../core/ports/storage.js';
+import type { ActionRow, ActionsRepo, TransitionRow, TransitionsRepo } from '../../../core/ports/storage.js';
 import { GatehouseError } from '../../../core/errors.js';
 import type { ActionsTable } from '../schema.js';
-import { fromJson, fromJsonOrNull, int, invalid, num, positiveLimit, toJson, toJsonOrNull, ts } from '../values.js';
-import type { RepoContext } from './context.js';
+import {
+  fromJson,
+  fromJsonOrNull,
+  int,
+  invalid,
+  num,
+  positiveLimit,
+  rowsPerInsert,
+  toJson,
+  toJsonOrNull,
+  ts,
+} from '../values.js';
+import { atomically, type RepoContext } from './context.js';
+import { execRaw, insertRows, insertSql } from './hot.js';
 
 const toAction = (r: Selectable<ActionsTable>): ActionRow => ({
   id: r.id,
@@ -29,6 +41,33 @@ const toAction = (r: Selectable<ActionsTable>): ActionRow => ({
   updatedAt: r.updated_at,
   version: num(r.version),
 });
+
+const ACTION_COLUMNS = [
+  'id',
+  'agent_id',
+  'connector',
+  'object',
+  'operation',
+  'status',
+  'idempotency_key',
+  'request',
+  'decision',
+  'result',
+  'error',
+  'changeset_id',
+  'approval_id',
+  'parent_action_id',
+  'created_at',
+  'updated_at',
+  'version',
+] as const satisfies readonly (keyof ActionsTable)[];
+
+const INSERT_KEYED_SQL = insertSql(
+  'actions',
+  ACTION_COLUMNS,
+  1,
+  'on conflict ("agent_id", "idempotency_key") do nothing returning "id"',
+);
 
 const asList = (s: string | readonly string[]): readonly string[] => (typeof s === 'string' ? [s] : s);
 
@@ -66,17 +105,13 @@ export function actionsRepo(ctx: RepoContext): ActionsRepo {
         updated_at: ts(row.updatedAt ?? row.createdAt, 'updatedAt'),
         version: int(row.version ?? 1, 'version'),
       };
+      const params = ACTION_COLUMNS.map((c) => values[c]);
       if (values.idempotency_key === null) {
-        await db.insertInto('actions').values(values).execute();
+        await execRaw(ctx, insertSql('actions', ACTION_COLUMNS, 1), params);
         return { inserted: true, row: toAction(values) };
       }
       // DO NOTHING (not an error) so a duplicate does not abort the caller's PostgreSQL transaction.
-      const inserted = await db
-        .insertInto('actions')
-        .values(values)
-        .onConflict((oc) => oc.columns(['agent_id', 'idempotency_key']).doNothing())
-        .returning('id')
-        .executeTakeFirst();
+      const inserted = (await execRaw<{ id: string }>(ctx, INSERT_KEYED_SQL, params)).rows[0];
       if (inserted) return { inserted: true, row: toAction(values) };
       const existing = await findByIdempotencyKey(values.agent_id, values.idempotency_key);
       // Unreachable unless the row vanished between the two statements (actions are never deleted).
@@ -99,18 +134,22 @@ export function actionsRepo(ctx: RepoContext): ActionsRepo {
       if (patch.error !== undefined) set.error = toJsonOrNull(patch.error, 'error');
       if (patch.changesetId !== undefined) set.changeset_id = patch.changesetId;
       if (patch.approvalId !== undefined) set.approval_id = patch.approvalId;
-      let q = db
-        .updateTable('actions')
-        .set(set)
-        .set((eb) => ({ version: eb('version', '+', 1) }))
-        .where('id', '=', id);
+      const names = Object.keys(set) as (keyof typeof set)[];
+      const params: unknown[] = names.map((n) => set[n]);
+      let where = '"id" = ?';
+      params.push(id);
       if (expect.status !== undefined) {
         const statuses = asList(expect.status);
         if (statuses.length === 0) return undefined;
-        q = q.where('status', 'in', statuses);
+        where += ` and "status" in (${statuses.map(() => '?').join(', ')})`;
+        params.push(...statuses);
       }
-      if (expect.version !== undefined) q = q.where('version', '=', expect.version);
-      const r = await q.returningAll().executeTakeFirst();
+      if (expect.version !== undefined) {
+        where += ' and "version" = ?';
+        params.push(expect.version);
+      }
+      const text = `update "actions" set ${names.map((n) => `"${n}" = ?`).join(', ')}, "version" = "version" + 1 where ${where} returning *`;
+      const r = (await execRaw<Selectable<ActionsTable>>(ctx, text, params)).rows[0];
       return r && toAction(r);
     },
 
@@ -194,19 +233,26 @@ export function actionsRepo(ctx: RepoContext): ActionsRepo {
   };
 }
 
-export function transitionsRepo({ db }: RepoContext): TransitionsRepo {
+const TRANSITION_FIELDS = ['action_id', 'from_status', 'to_status', 'at', 'detail'] as const;
+
+export function transitionsRepo(ctx: RepoContext): TransitionsRepo {
+  const { db } = ctx;
   return {
     async append(t) {
-      await db
-        .insertInto('action_transitions')
-        .values({
-          action_id: t.actionId,
-          from_status: t.from,
-          to_status: t.to,
-          at: ts(t.at, 'at'),
-          detail: toJson(t.detail, 'detail'),
-        })
-        .execute();
+      const rows = (Array.isArray(t) ? t : [t]) as readonly TransitionRow[];
+      const values = rows.map((r) => ({
+        action_id: r.actionId,
+        from_status: r.from,
+        to_status: r.to,
+        at: ts(r.at, 'at'),
+        detail: toJson(r.detail, 'detail'),
+      }));
+      if (values.length === 0) return;
+      const size = rowsPerInsert(ctx.ops.name, TRANSITION_FIELDS.length);
+      if (values.length <= size) return insertRows(ctx, 'action_transitions', TRANSITION_FIELDS, values, size);
+      await atomically(ctx, (tx) =>
+        insertRows({ ...ctx, db: tx }, 'action_transitions', TRANSITION_FIELDS, values, size),
+      );
     },
     async list(actionId) {
       const rows = await db

@@ -1,12 +1,22 @@
 import type { Selectable } from 'kysely';
-import type { AgentStateRow, AgentsRepo } from '../../../core/ports/storage.js';
-import type { AgentStateTable } from '../schema.js';
+import type { AgentStateRow, AgentsRepo, OperationModeRow } from '../../../core/ports/storage.js';
+import type { AgentOperationModesTable, AgentStateTable } from '../schema.js';
 import { ts } from '../values.js';
 import type { RepoContext } from './context.js';
 
 const toAgent = (r: Selectable<AgentStateTable>): AgentStateRow => ({
   id: r.id,
   mode: r.mode as AgentStateRow['mode'],
+  configVersion: r.config_version,
+  updatedAt: r.updated_at,
+  updatedBy: r.updated_by,
+  reason: r.reason,
+});
+
+const toOperationMode = (r: Selectable<AgentOperationModesTable>): OperationModeRow => ({
+  agentId: r.agent_id,
+  operation: r.operation,
+  mode: r.mode as OperationModeRow['mode'],
   configVersion: r.config_version,
   updatedAt: r.updated_at,
   updatedBy: r.updated_by,
@@ -39,6 +49,30 @@ export function agentsRepo({ db }: RepoContext): AgentsRepo {
         .onConflict((oc) => oc.column('id').doUpdateSet(rest))
         .execute();
       return toAgent(values);
+    },
+    async listOperationModes(agentId) {
+      let q = db.selectFrom('agent_operation_modes').selectAll();
+      if (agentId !== undefined) q = q.where('agent_id', '=', agentId);
+      const rows = await q.orderBy('agent_id').orderBy('operation').execute();
+      return rows.map(toOperationMode);
+    },
+    async upsertOperationMode(row) {
+      const values = {
+        agent_id: row.agentId,
+        operation: row.operation,
+        mode: row.mode,
+        config_version: row.configVersion,
+        updated_at: ts(row.updatedAt, 'updatedAt'),
+        updated_by: row.updatedBy,
+        reason: row.reason ?? null,
+      };
+      const { agent_id: _a, operation: _o, ...rest } = values;
+      await db
+        .insertInto('agent_operation_modes')
+        .values(values)
+        .onConflict((oc) => oc.columns(['agent_id', 'operation']).doUpdateSet(rest))
+        .execute();
+      return toOperationMode(values);
     },
   };
 }

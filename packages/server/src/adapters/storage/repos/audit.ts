@@ -7,8 +7,9 @@ import type { Kysely, Selectable } from 'kysely';
 import { GatehouseError } from '../../../core/errors.js';
 import type { AuditCheckpoint, AuditEntry, AuditHead, AuditRepo } from '../../../core/ports/storage.js';
 import type { AuditCheckpointsTable, AuditEntriesTable, Database } from '../schema.js';
-import { chunks, invalid, num, positiveLimit, rowsPerInsert, toJson, ts } from '../values.js';
+import { invalid, num, positiveLimit, rowsPerInsert, toJson, ts } from '../values.js';
 import { atomically, type RepoContext } from './context.js';
+import { execRaw, insertRows } from './hot.js';
 
 const ENTRY_COLUMNS = 8;
 
@@ -59,13 +60,11 @@ function entryValues(e: AuditEntry, expectedSeq: number): Selectable<AuditEntrie
   };
 }
 
-async function readHead(db: Kysely<Database>): Promise<AuditHead | null> {
-  const r = await db
-    .selectFrom('audit_entries')
-    .select(['seq', 'hash'])
-    .orderBy('seq', 'desc')
-    .limit(1)
-    .executeTakeFirst();
+const HEAD_SQL = 'select "seq", "hash" from "audit_entries" order by "seq" desc limit 1';
+const ENTRY_FIELDS = ['seq', 'at', 'type', 'actor', 'subject', 'data', 'prev_hash', 'hash'] as const;
+
+async function readHead(ctx: RepoContext, db: Kysely<Database>): Promise<AuditHead | null> {
+  const r = (await execRaw<{ seq: number | string; hash: string }>({ ...ctx, db }, HEAD_SQL, [])).rows[0];
   return r ? { seq: num(r.seq), hash: r.hash } : null;
 }
 
@@ -92,17 +91,21 @@ export function auditRepo(ctx: RepoContext): AuditRepo {
     append(build) {
       return atomically(ctx, async (tx) => {
         await ctx.ops.lockAudit(tx);
-        const head = await readHead(tx);
+        const head = await readHead(ctx, tx);
         const entries = build(head);
         const values = entries.map((e, i) => entryValues(e, (head?.seq ?? 0) + 1 + i));
-        for (const batch of chunks(values, rowsPerInsert(ctx.ops.name, ENTRY_COLUMNS))) {
-          await tx.insertInto('audit_entries').values(batch).execute();
-        }
+        await insertRows(
+          { ...ctx, db: tx },
+          'audit_entries',
+          ENTRY_FIELDS,
+          values,
+          rowsPerInsert(ctx.ops.name, ENTRY_COLUMNS),
+        );
         return entries;
       });
     },
 
-    head: () => readHead(db),
+    head: () => readHead(ctx, db),
 
     list,
 

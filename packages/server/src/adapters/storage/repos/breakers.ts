@@ -7,6 +7,7 @@ import type { BreakerEventRow, BreakerRow, BreakerState, BreakersRepo } from '..
 import type { BreakersTable } from '../schema.js';
 import { fromJson, int, invalid, num, positiveLimit, toJson, ts } from '../values.js';
 import type { RepoContext } from './context.js';
+import { execRaw } from './hot.js';
 
 const toBreaker = (r: Selectable<BreakersTable>): BreakerRow => ({
   breakerId: r.breaker_id,
@@ -21,7 +22,10 @@ const toBreaker = (r: Selectable<BreakersTable>): BreakerRow => ({
   updatedBy: r.updated_by,
 });
 
-export function breakersRepo({ db }: RepoContext): BreakersRepo {
+const LIST_ALL_SQL = 'select * from "breakers" order by "breaker_id", "scope_key"';
+
+export function breakersRepo(ctx: RepoContext): BreakersRepo {
+  const { db } = ctx;
   return {
     async get(breakerId, scopeKey) {
       const r = await db
@@ -34,6 +38,11 @@ export function breakersRepo({ db }: RepoContext): BreakersRepo {
     },
 
     async list(filter = {}) {
+      if (filter.breakerId === undefined) {
+        // Every write reads this (the breaker gate): fixed text, no query building (hot.ts).
+        const all = await execRaw<Selectable<BreakersTable>>(ctx, LIST_ALL_SQL, []);
+        return all.rows.map(toBreaker);
+      }
       let q = db.selectFrom('breakers').selectAll();
       if (filter.breakerId !== undefined) q = q.where('breaker_id', '=', filter.breakerId);
       const rows = await q.orderBy('breaker_id').orderBy('scope_key').execute();

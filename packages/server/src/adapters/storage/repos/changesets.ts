@@ -6,7 +6,6 @@ import type { Insertable, Selectable } from 'kysely';
 import type { ChangeRecordRow, ChangesetRow, ChangesetsRepo, Reversibility } from '../../../core/ports/storage.js';
 import type { ChangeRecordsTable, ChangesetsTable } from '../schema.js';
 import {
-  chunks,
   fromJson,
   fromJsonOrNull,
   int,
@@ -19,8 +18,20 @@ import {
   ts,
 } from '../values.js';
 import { atomically, type RepoContext } from './context.js';
+import { insertRows } from './hot.js';
 
-const RECORD_COLUMNS = 9;
+const CHANGESET_FIELDS = ['id', 'action_id', 'hash', 'summary', 'record_count', 'created_at'] as const;
+const RECORD_FIELDS = [
+  'changeset_id',
+  'idx',
+  'object',
+  'record_id',
+  'before',
+  'after',
+  'fingerprint',
+  'reversibility',
+  'noop',
+] as const;
 const REVERSIBILITY: ReadonlySet<string> = new Set<Reversibility>(['reversible', 'compensatable', 'irreversible']);
 
 const toChangeset = (r: Selectable<ChangesetsTable>): ChangesetRow => ({
@@ -81,10 +92,9 @@ export function changesetsRepo(ctx: RepoContext): ChangesetsRepo {
       // Convert (and so validate) everything before the first statement.
       const values = records.map((r, i) => recordValues(header.id, r, i));
       await atomically(ctx, async (tx) => {
-        await tx.insertInto('changesets').values(row).execute();
-        for (const batch of chunks(values, rowsPerInsert(ctx.ops.name, RECORD_COLUMNS))) {
-          await tx.insertInto('change_records').values(batch).execute();
-        }
+        const c = { ...ctx, db: tx };
+        await insertRows(c, 'changesets', CHANGESET_FIELDS, [row], 1);
+        await insertRows(c, 'change_records', RECORD_FIELDS, values, rowsPerInsert(ctx.ops.name, RECORD_FIELDS.length));
       });
       return toChangeset(row);
     },

@@ -16,6 +16,11 @@ export interface DialectOps {
   lockAudit(db: Kysely<Database>): Promise<void>;
   /** Predicate on `kpi_samples.dims_key`: holds every given key with that value. */
   dimsContain(dims: Readonly<Record<string, string>>): Expression<SqlBool>;
+  /**
+   * Whether concurrent `storage.transaction` calls share one commit (group-commit.ts). SQLite:
+   * one writer, so they queue anyway; PostgreSQL runs them in parallel on its pool.
+   */
+  readonly groupCommit?: boolean;
   /** Whether claim queries may use `FOR UPDATE SKIP LOCKED`. */
   readonly skipLocked: boolean;
   /** A driver error as the storage error it means; `undefined` for errors that are not the driver's. */

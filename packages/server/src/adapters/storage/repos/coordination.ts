@@ -5,15 +5,19 @@
 import type { LeasesRepo, RatesRepo } from '../../../core/ports/storage.js';
 import { int, invalid, num, ts } from '../values.js';
 import type { RepoContext } from './context.js';
+import { execRaw } from './hot.js';
 
-export function ratesRepo({ db }: RepoContext): RatesRepo {
+const CURRENT_SQL = 'select "count" from "rate_counters" where "key" = ? and "window_start" = ?';
+// The conditional DO UPDATE is the whole algorithm: it increments only while the window stays
+// within the limit, and RETURNING yields no row when it did not.
+const TAKE_SQL =
+  'insert into "rate_counters" ("key", "window_start", "count") values (?, ?, ?) on conflict ("key", "window_start") ' +
+  'do update set "count" = "rate_counters"."count" + ? where "rate_counters"."count" <= ? returning "count"';
+
+export function ratesRepo(ctx: RepoContext): RatesRepo {
+  const { db } = ctx;
   const current = async (key: string, windowStart: string) => {
-    const r = await db
-      .selectFrom('rate_counters')
-      .select('count')
-      .where('key', '=', key)
-      .where('window_start', '=', windowStart)
-      .executeTakeFirst();
+    const r = (await execRaw<{ count: number | string }>(ctx, CURRENT_SQL, [key, windowStart])).rows[0];
     return r ? num(r.count) : 0;
   };
 
@@ -26,20 +30,13 @@ export function ratesRepo({ db }: RepoContext): RatesRepo {
       if (amount > limit) return { allowed: false, count: await current(key, start) };
       // The conditional DO UPDATE is the whole algorithm: it increments only while the window
       // stays within the limit, and RETURNING yields no row when it did not.
-      const r = await db
-        .insertInto('rate_counters')
-        .values({ key, window_start: start, count: amount })
-        .onConflict((oc) =>
-          oc
-            .columns(['key', 'window_start'])
-            .doUpdateSet((eb) => ({ count: eb('rate_counters.count', '+', amount) }))
-            .where('rate_counters.count', '<=', limit - amount),
-        )
-        .returning('count')
-        .executeTakeFirst();
+      const r = (await execRaw<{ count: number | string }>(ctx, TAKE_SQL, [key, start, amount, amount, limit - amount]))
+        .rows[0];
       if (r) return { allowed: true, count: num(r.count) };
       return { allowed: false, count: await current(key, start) };
     },
+
+    current: (key, windowStart) => current(key, ts(windowStart, 'windowStart')),
 
     async prune(before) {
       const r = await db

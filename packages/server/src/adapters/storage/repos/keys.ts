@@ -3,6 +3,7 @@ import type { KeyKind, KeyRow, KeysRepo } from '../../../core/ports/storage.js';
 import type { ApiKeysTable } from '../schema.js';
 import { ts } from '../values.js';
 import type { RepoContext } from './context.js';
+import { execRaw } from './hot.js';
 
 const toKey = (r: Selectable<ApiKeysTable>): KeyRow => ({
   id: r.id,
@@ -15,7 +16,11 @@ const toKey = (r: Selectable<ApiKeysTable>): KeyRow => ({
   revokedAt: r.revoked_at,
 });
 
-export function keysRepo({ db }: RepoContext): KeysRepo {
+const BY_HASH_SQL = 'select * from "api_keys" where "hash" = ?';
+const BY_HASH_LIVE_SQL = 'select * from "api_keys" where "hash" = ? and "revoked_at" is null';
+
+export function keysRepo(ctx: RepoContext): KeysRepo {
+  const { db } = ctx;
   return {
     async insert(row) {
       const values = {
@@ -31,10 +36,10 @@ export function keysRepo({ db }: RepoContext): KeysRepo {
       await db.insertInto('api_keys').values(values).execute();
       return toKey(values);
     },
+    // Every authenticated request runs this: fixed texts, no query building (hot.ts).
     async findByHash(hash, opts) {
-      let q = db.selectFrom('api_keys').selectAll().where('hash', '=', hash);
-      if (!opts?.includeRevoked) q = q.where('revoked_at', 'is', null);
-      const r = await q.executeTakeFirst();
+      const text = opts?.includeRevoked ? BY_HASH_SQL : BY_HASH_LIVE_SQL;
+      const r = (await execRaw<Selectable<ApiKeysTable>>(ctx, text, [hash])).rows[0];
       return r && toKey(r);
     },
     async get(id) {
