@@ -30,6 +30,7 @@ export function agentDefinitions(config: CompiledConfig): Map<string, AgentDefin
         })),
         limits: { maxBatch: a.limits.max_batch, actionsPerMinute: a.limits.actions_per_minute },
         operationModes: a.operation_modes,
+        ...(a.observe_on ? { observeOn: a.observe_on } : {}),
       },
     ]),
   );

@@ -4,6 +4,7 @@
  * subject-optimizer and campaign-runner on the SDK) talk to the real HTTP API over loopback with
  * real keys through `@gatehouse/sdk`, exactly as outside agents would.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
@@ -11,10 +12,16 @@ import {
   subjectQuality,
   type SandboxConnector,
 } from '../adapters/connectors/sandbox/index.js';
-import { configOrThrow, loadConfig } from '../config/index.js';
+import { refreshReplica } from '../adapters/connectors/replica/index.js';
+import { replicaPath } from '../adapters/connectors/index.js';
+import { configOrThrow, loadConfig, type CompiledConfig } from '../config/index.js';
 import { createGatehouse, type Gatehouse } from '../create-gatehouse.js';
+import { setPassword } from '../core/auth/credentials.js';
+import { systemClock } from '../core/clock.js';
 import { createKey } from '../core/key-admin.js';
+import { appendAudit } from '../core/pipeline/record.js';
 import { keyAdminDeps } from './context.js';
+import { runShadowAct } from './shadow-act.js';
 import { campaignRunner, leadRouter, subjectOptimizer } from '@gatehouse/examples';
 import { createGatehouseClient, type ActionView, type GatehouseClient } from '@gatehouse/sdk';
 
@@ -31,6 +38,10 @@ connectors:
     seed: 42
     size: { contacts: ${contacts}, companies: ${Math.max(10, Math.round(contacts / 6))}, deals: ${Math.max(10, Math.round(contacts / 4))} }
     path: "${d}/sandbox-crm.db"
+  crm-snapshot:
+    type: replica
+    from: crm
+    path: "${d}/replica-crm-snapshot.db"
 people:
   - { id: maria, name: Maria Lopez, email: maria@example.com, roles: [admin, approver] }
   - { id: sam,   name: Sam Chen,    email: sam@example.com,   roles: [approver, responder] }
@@ -40,6 +51,7 @@ agents:
   - id: lead-router
     owner: sam
     mode: autonomous
+    observe_on: crm-snapshot
     grants:
       - connector: crm
         objects: [contacts]
@@ -247,12 +259,21 @@ export async function runDemo(opts: {
       `  ${s.agent.padEnd(18)} ${s.what.padEnd(40)} → ${s.status} (HTTP ${s.http || '?'})${s.detail ? `  ${s.detail}` : ''}`,
     );
   await breakerAct(gh, call, clients, httpOf, out);
+  await shadowAct(gh, config, clients, out);
   const verify = await clients.ana.audit.verify();
   out(
     `\nAudit log: ${verify.ok ? 'verified' : 'NOT VERIFIED'} — ${verify.entries} entries, ${verify.checkpoints} signed checkpoints`,
   );
   const pending = await clients.maria.approvals.list({ status: 'pending' });
   out(`Pending approvals: ${pending.results.length}`);
+  // One random dashboard password per run for every demo person (scrypt-hashed and audited like
+  // `gatehouse people set-password`); printed once, never written to the demo directory.
+  const password = `demo-${randomBytes(9).toString('base64url')}`;
+  const personIds = new Set(config.people.map((p) => p.id));
+  for (const personId of personIds)
+    await setPassword({ storage: gh.storage, clock: systemClock, personIds }, { personId, password, actor: 'demo' });
+  out(`\nDashboard: ${address}/  — sign in as maria (admin, approver), sam (approver, responder), lee (approver)
+  or ana (auditor), password ${password}`);
   out(`\nTry it yourself:
   curl -s ${address}/healthz
   curl -s -H "authorization: Bearer ${keys['lead-router']}" "${address}/v1/records/crm/contacts?limit=2"
@@ -397,4 +418,95 @@ async function breakerAct(
   out(
     `  Halt time: ${halt.toFixed(1)} ms from sending the breaching POST /v1/kpis to the first refused write (423 breaker_open), trip actions included`,
   );
+}
+
+/**
+ * The shadow act (issue 8): maria copies the CRM into the replica `crm-snapshot` (audited as
+ * `gatehouse replica create` does), lead-router goes back to observe — reading and planning on
+ * that replica (`observe_on`) — the simulated reps route the same contacts on the live CRM, the
+ * shadow report scores the agent against them, and `contacts.update` is promoted on that evidence.
+ */
+async function shadowAct(gh: Gatehouse, config: CompiledConfig, clients: Clients, out: (s: string) => void) {
+  out('\nThe shadow act: lead-router proves itself on a replica before it may write again.');
+  const replica = config.connectors['crm-snapshot'];
+  const source = gh.connectors.get('crm');
+  if (replica?.type !== 'replica' || !source) throw new Error('the demo config has no crm-snapshot replica of crm');
+  const actor = 'person:maria';
+  const path = replicaPath(replica);
+  const refresh = await refreshReplica({
+    source,
+    replicaId: replica.id,
+    path,
+    kind: 'create',
+    grants: config.agents.flatMap((a) => a.grants),
+    hashSecret: gh.pipeline.piiSecret,
+    actor,
+    now: () => gh.pipeline.clock.now(),
+  });
+  const records = Object.fromEntries(Object.entries(refresh.counts).map(([o, c]) => [o, c.records]));
+  const history = Object.fromEntries(Object.entries(refresh.counts).map(([o, c]) => [o, c.history]));
+  const auditSeq = await gh.storage.transaction((tx) =>
+    appendAudit(tx, [
+      {
+        at: refresh.at,
+        type: 'replica.refreshed',
+        actor,
+        subject: replica.id,
+        data: {
+          replica: replica.id,
+          kind: 'create',
+          from: refresh.source,
+          source_type: refresh.sourceType,
+          path,
+          records,
+          history,
+          selection: refresh.selection,
+          pii: refresh.pii,
+          refresh_seq: refresh.seq,
+        },
+      },
+    ]),
+  );
+  const total = Object.values(records).reduce((n, c) => n + c, 0);
+  const pii = [...new Set(Object.values(refresh.pii).flatMap((fields) => Object.values(fields)))];
+  out(
+    `  maria creates replica ${replica.id} of crm: ${total} records in ${refresh.durationMs} ms, PII stored as ${pii.join('/') || 'none'} (audit entry ${auditSeq}, replica.refreshed).`,
+  );
+  // The act prints the report and the evidence; the demo keeps the lines that tell the story.
+  const lines: string[] = [];
+  const r = await runShadowAct(gh.pipeline, {
+    admin: 'maria',
+    out: (l) => lines.push(l),
+    submit: async (req) =>
+      clients['lead-router'].actions.submit({
+        connector: req.connector,
+        object: req.object,
+        operation: req.operation,
+        records: req.records ?? [],
+        reason: req.reason,
+      }),
+  });
+  const m = r.report.agents.find((a) => a.agentId === 'lead-router')?.metrics;
+  const rate = (x: { value: number | null }) => (x.value === null ? 'n/a' : pct(x.value));
+  const story = lines
+    .join('\n')
+    .split('\n')
+    .filter((l) =>
+      /reads and plans on|proposed an owner|The reps|refusing to promote|promotes lead-router|stays in/.test(l),
+    );
+  // The act's full report and evidence tables are `gatehouse shadow report`'s; the tour shows one line.
+  const before = story.findIndex((l) => !/reads and plans on|proposed an owner|The reps/.test(l));
+  if (m) {
+    story.splice(
+      before < 0 ? story.length : before,
+      0,
+      `  Shadow report: agreement rate ${rate(m.precision)} (95% CI ${pct(m.precision.low)}–${pct(m.precision.high)}) of the ${m.agreement + m.disagreement} proposals the reps answered; recall ${rate(m.recall)}, rule adherence ${rate(m.ruleAdherence)}, ${m.unconfirmed} unconfirmed.`,
+    );
+  }
+  for (const l of story) out(l.trimEnd());
+  if (r.promotion) {
+    out(
+      `  From now on lead-router reads and writes crm for contacts.update (no grant edited); ${replica.id} stays as copied.`,
+    );
+  }
 }

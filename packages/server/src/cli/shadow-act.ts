@@ -12,6 +12,7 @@ import { PEOPLE_SOURCE, REP_ACTORS, territoryOwner, territoryTable } from '../ad
 import { checkRecordInScope } from '../core/boundary/index.js';
 import { isGatehouseError } from '../core/errors.js';
 import { setAgentMode } from '../core/governance.js';
+import { dataSourceFor } from '../core/pipeline/data-source.js';
 import { submitAction, type ActionRequest, type PipelineDeps } from '../core/pipeline/index.js';
 import type { Connector, CrmRecord } from '../core/ports/connector.js';
 import {
@@ -64,6 +65,8 @@ export interface ShadowActResult {
   /** Contacts the reps routed that the agent proposed nothing for (its missed changes). */
   readonly missedByAgent: number;
   readonly report: ShadowReport;
+  /** The replica the agent read and planned on (`observe_on`), if any. */
+  readonly dataSource?: string;
   readonly refusedFirst: boolean;
   /** `null` when the evidence did not meet the criteria (the act then says so). */
   readonly promotion: PromotionResult | null;
@@ -88,11 +91,18 @@ export async function runShadowAct(deps: PipelineDeps, opts: ShadowActOptions): 
     comment: 'shadow act: prove it on evidence first',
   });
 
-  // The agent's view: contacts in its segment whose owner breaks the territory rule.
-  const owners = await readAll(connector, 'owners');
+  // The agent's view: contacts in its segment whose owner breaks the territory rule. With
+  // `observe_on` it reads the replica (as the pipeline plans on it); the reps work the live CRM.
+  const view = dataSourceFor(deps, agent, connector.id, 'observe');
+  if (view.replica) {
+    out(
+      `  It reads and plans on ${view.replica}, a replica of ${connector.id}; its actions, grants, policies and scoring still name ${connector.id}.`,
+    );
+  }
+  const owners = await readAll(view.connector, 'owners');
   const table = territoryTable(owners);
   const grants = agent.grants.filter((g) => g.connector === connector.id && g.objects.includes('contacts'));
-  const candidates = (await readAll(connector, 'contacts')).filter((c) => {
+  const candidates = (await readAll(view.connector, 'contacts')).filter((c) => {
     const rule = territoryOwner(c, table);
     return rule !== null && rule !== c.properties.owner_id && checkRecordInScope(grants, c).ok;
   });
@@ -109,7 +119,9 @@ export async function runShadowAct(deps: PipelineDeps, opts: ShadowActOptions): 
     });
     if (a.status === 'shadowed') shadowed++;
   }
-  out(`  ${agentId} proposed an owner for ${picked.length} contacts: ${shadowed} shadowed, nothing written.`);
+  out(
+    `  ${agentId} proposed an owner for ${picked.length} contacts: ${shadowed} shadowed, nothing written${view.replica ? ` (to ${connector.id} or ${view.replica})` : ''}.`,
+  );
 
   // The reps work the same queue by the hidden rule (with the simulator's noise); some they never reach.
   const ownerIds = owners.map((o) => o.id);
@@ -215,6 +227,7 @@ export async function runShadowAct(deps: PipelineDeps, opts: ShadowActOptions): 
     offRule,
     missedByAgent: beyond.length,
     report,
+    ...(view.replica ? { dataSource: view.replica } : {}),
     refusedFirst,
     promotion,
   };

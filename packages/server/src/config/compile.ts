@@ -17,7 +17,8 @@ import type {
 } from './types.js';
 
 const BUILT_IN_DESCRIPTIONS: Record<(typeof BUILT_IN_ROLES)[number], string> = {
-  admin: 'Changes agent modes, resets breakers, manages keys',
+  admin:
+    'Changes agent modes and promotes agents, forces breakers open or disables them, manages keys (closing a tripped breaker is the responder role)',
   approver: 'Approves or rejects actions that policies hold for approval',
   auditor: 'Reads and verifies the audit log',
   responder: 'Is notified when a breaker trips and reviews the trip',

@@ -114,6 +114,37 @@ export function checkReferences(data: unknown): Findings {
       );
       for (const o of list(g.objects)) for (const op of list(g.operations)) granted.add(`${String(o)}.${String(op)}`);
     }
+    const observeOn = str(a.observe_on);
+    if (observeOn !== undefined) {
+      const path = ['agents', i, 'observe_on'];
+      const all = isRecord(data.connectors) ? data.connectors : {};
+      const replicas = new Set(Object.keys(all).filter((id) => isRecord(all[id]) && all[id].type === 'replica'));
+      const target = all[observeOn];
+      const sources = new Set(
+        list(a.grants).flatMap((g) => (isRecord(g) && str(g.connector) ? [String(g.connector)] : [])),
+      );
+      if (!connectors.has(observeOn)) {
+        const choices =
+          replicas.size === 0 ? 'no replica connectors are defined' : `replicas defined: ${[...replicas].join(', ')}`;
+        error(
+          path,
+          'unknown_connector',
+          `unknown connector '${observeOn}'${didYouMean(observeOn, replicas)}; ${choices}`,
+        );
+      } else if (!isRecord(target) || target.type !== 'replica') {
+        error(
+          path,
+          'invalid_value',
+          `observe_on must name a connector of type replica; '${observeOn}' is ${isRecord(target) ? `type ${String(target.type)}` : 'not a connector'}`,
+        );
+      } else if (!sources.has(String(target.from))) {
+        error(
+          path,
+          'invalid_value',
+          `replica '${observeOn}' copies '${String(target.from)}', which this agent has no grant on; observe_on must name a replica of a connector the agent is granted (granted: ${[...sources].join(', ') || 'none'})`,
+        );
+      }
+    }
     for (const key of keys(a.operation_modes)) {
       if (!granted.has(key)) {
         warn(['agents', i, 'operation_modes', key], 'unused_setting', `no grant of this agent allows '${key}'`);

@@ -241,6 +241,8 @@ const Agent = z.strictObject({
     .prefault({}),
   /** Promotion criteria over shadow evidence (docs/shadow-mode.md). */
   promote_when: PromoteWhen.optional(),
+  /** A `type: replica` connector that serves this agent's data while it is in observe (docs/replicas.md). */
+  observe_on: Id.optional(),
   operation_modes: z
     .record(z.string().regex(OPERATION_KEY, "must be 'object.operation', e.g. campaigns.launch"), Mode)
     .default({}),

@@ -86,6 +86,11 @@ export interface AgentConfig {
   readonly limits: { readonly max_batch: number; readonly actions_per_minute: number };
   /** Shadow-evidence criteria for `agents promote` (docs/shadow-mode.md); durations in ms. */
   readonly promote_when?: PromoteWhenConfig;
+  /**
+   * A `type: replica` connector of one of the agent's granted connectors: while the agent is in
+   * observe, its reads and write plans on that connector are served by the replica (docs/replicas.md).
+   */
+  readonly observe_on?: string;
   /** "object.operation" → mode, overriding `mode` for that operation. */
   readonly operation_modes: Readonly<Record<string, AgentMode>>;
 }

@@ -5,7 +5,7 @@
  */
 import { projectRecord, readGrantsFor, type CrmRecordView, type Grant } from './boundary/index.js';
 import { GatehouseError } from './errors.js';
-import { connectorFor } from './pipeline/judge.js';
+import { readSourceFor } from './pipeline/data-source.js';
 import type { AgentDefinition, PipelineDeps } from './pipeline/types.js';
 import type { Connector, Filter, FilterOperator } from './ports/connector.js';
 import { FILTER_OPERATORS } from './ports/connector.js';
@@ -75,7 +75,7 @@ function only(view: CrmRecordView, properties: readonly string[] | undefined): C
 
 export async function listRecords(deps: PipelineDeps, agent: AgentDefinition, input: ListInput): Promise<ReadPage> {
   const grants = readGrants(agent, input.connector, input.object);
-  const connector = connectorFor(deps, input.connector);
+  const { connector } = await readSourceFor(deps, agent, input.connector, input.object);
   const pii = piiFieldsOf(connector, input.object);
   const readable = grants.some((g) => g.readFields === undefined)
     ? undefined
@@ -109,7 +109,7 @@ export async function getRecord(
   input: { connector: string; object: string; id: string; properties?: readonly string[] },
 ): Promise<CrmRecordView> {
   const grants = readGrants(agent, input.connector, input.object);
-  const connector = connectorFor(deps, input.connector);
+  const { connector } = await readSourceFor(deps, agent, input.connector, input.object);
   const pii = piiFieldsOf(connector, input.object);
   const record = await connector.get(input.object, input.id);
   const view = record ? projectRecord(grants, record, pii, { hashSecret: deps.piiSecret }) : undefined;

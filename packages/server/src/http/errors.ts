@@ -65,6 +65,7 @@ export const ERROR_STATUS = {
   storage_unavailable: 503,
   connector_unavailable: 502,
   replica_read_only: 409,
+  replica_not_created: 503,
   internal: 500,
 } as const satisfies Record<string, number>;
 

@@ -52,6 +52,27 @@ it('demo --exit runs the scripted agents and reports every outcome', async () =>
   expect(rolled?.[3]).not.toBe('FREE!!! ACT NOW!!!');
   expect(act).toMatch(/Halt time: \d+(\.\d)? ms from sending the breaching POST \/v1\/kpis to the first refused write/);
 
+  // The shadow act: a replica (audited), lead-router observing on it, the reps' ground truth, the
+  // agreement rate, a refused strict promotion, then the promotion on evidence.
+  const shadow = out.split('The shadow act:')[1]?.split('\n\n')[0] ?? '';
+  expect(shadow, out).toMatch(
+    /maria creates replica crm-snapshot of crm: \d+ records in \d+ ms, PII stored as mask \(audit entry \d+, replica.refreshed\)/,
+  );
+  expect(shadow).toMatch(/It reads and plans on crm-snapshot, a replica of crm/);
+  const proposed = /lead-router proposed an owner for (\d+) contacts: (\d+) shadowed, nothing written/.exec(shadow);
+  expect(proposed, shadow).not.toBeNull();
+  expect(proposed?.[2]).toBe(proposed?.[1]);
+  const agreement = /Shadow report: agreement rate ([\d.]+)% \(95% CI [\d.]+%–[\d.]+%\) of the (\d+) proposals/.exec(
+    shadow,
+  );
+  expect(agreement, shadow).not.toBeNull();
+  expect(Number(agreement?.[1])).toBeGreaterThanOrEqual(90);
+  expect(shadow).toMatch(/refusing to promote lead-router contacts.update to autonomous: criteria not met/);
+  expect(shadow).toMatch(
+    /maria promotes lead-router contacts.update: observe → autonomous on that evidence \(audit entry \d+\)/,
+  );
+  expect(shadow.indexOf('Shadow report:')).toBeLessThan(shadow.indexOf('refusing to promote'));
+
   expect(out).toMatch(/Audit log: verified — [1-9]\d* entries, [1-9]\d* signed checkpoints/);
   expect(out).toMatch(/Pending approvals: 1/);
   // What the agent saw was masked: no raw e-mail address reaches it.

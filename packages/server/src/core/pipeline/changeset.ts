@@ -16,6 +16,8 @@ export interface ChangeSetSummary {
   compensatable: number;
   noop: number;
   missing: number;
+  /** The replica the records were read and planned on, when not the action's (live) connector (`observe_on`). */
+  data_source?: string;
 }
 
 export interface ChangeSet {
@@ -31,7 +33,8 @@ export interface ChangeSet {
 
 const RANK: Record<Reversibility, number> = { reversible: 0, compensatable: 1, irreversible: 2 };
 
-export function buildChangeSet(plan: ChangePlan): ChangeSet {
+/** `dataSource`: the replica that served the plan, if any (recorded in the summary, not hashed). */
+export function buildChangeSet(plan: ChangePlan, dataSource?: string): ChangeSet {
   let fields = 0;
   let irreversible = 0;
   let compensatable = 0;
@@ -66,6 +69,7 @@ export function buildChangeSet(plan: ChangePlan): ChangeSet {
       compensatable,
       noop,
       missing: plan.missing.length,
+      ...(dataSource !== undefined ? { data_source: dataSource } : {}),
     },
     records: plan.records,
     missing: plan.missing,

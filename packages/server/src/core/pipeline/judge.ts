@@ -7,10 +7,11 @@
 import { checkRecordInScope, checkWrite } from '../boundary/index.js';
 import { GatehouseError } from '../errors.js';
 import { applyMode, evaluatePolicies, type Decision, type Routing } from '../policy/index.js';
-import type { ChangePlan, Connector } from '../ports/connector.js';
+import type { ChangePlan } from '../ports/connector.js';
 import type { AgentMode } from '../ports/storage.js';
 import { runPreflight, type PreflightOutcome, type PreflightResult } from '../preflight/index.js';
 import { buildChangeSet, type ChangeSet } from './changeset.js';
+import { dataSourceFor, type DataSource } from './data-source.js';
 import { agentModeOf, loadModes, operationModeOf } from './gates.js';
 import type { ActionRequest, AgentDefinition, PipelineDeps } from './types.js';
 
@@ -68,11 +69,7 @@ async function guarded<T>(fn: () => Promise<T>): Promise<T | GatehouseError> {
   }
 }
 
-export function connectorFor(deps: Pick<PipelineDeps, 'connectors'>, id: string): Connector {
-  const c = deps.connectors.get(id);
-  if (!c) throw new GatehouseError('unknown_connector', `no connector '${id}' is configured`);
-  return c;
-}
+export { connectorFor } from './data-source.js';
 
 /**
  * `mode` is the agent's mode as the gates saw it; a pause there was refused before judging. The
@@ -105,7 +102,16 @@ async function judgeAt(
   // 1. Boundary: is this connector/object/operation/field granted at all, and is the batch small enough?
   const grant = checkWrite(agent, req);
   if (!grant.ok) return refused(grant.code, grant.message, grant.details);
-  const connector = connectorFor(deps, req.connector);
+  // An observe agent with `observe_on` is read and planned on its replica (data-source.ts); the
+  // action, its grants and its policy still name the live connector.
+  let source: DataSource;
+  try {
+    source = dataSourceFor(deps, agent, req.connector, mode);
+  } catch (e) {
+    if (e instanceof GatehouseError && e.code === 'replica_not_created') return refused(e.code, e.message, e.details);
+    throw e;
+  }
+  const connector = source.connector;
 
   // 2. Scope: every record the action names (or its target) must be inside a grant's `where`, as read now.
   const ids = req.records?.map((r) => r.id) ?? (req.target !== undefined ? [req.target] : []);
@@ -135,7 +141,7 @@ async function judgeAt(
   // 3. Plan the change set (staging diff): before/after per field, fingerprints, reversibility.
   const plan = await guarded(() => connector.plan(req));
   if (plan instanceof GatehouseError) return refused(plan.code, plan.message, { ...plan.details });
-  const changeset = buildChangeSet(plan);
+  const changeset = buildChangeSet(plan, source.replica);
   if (plan.invalid.length > 0) {
     const first = plan.invalid[0]!;
     return refused(

@@ -49,6 +49,7 @@ export async function loadChangeSet(
       compensatable: s.compensatable,
       noop: s.noop,
       missing: s.missing,
+      ...(s.data_source !== undefined ? { data_source: s.data_source } : {}),
     },
     records,
     missing: s.missing_ids ?? [],

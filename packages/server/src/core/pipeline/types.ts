@@ -19,6 +19,8 @@ export interface AgentDefinition extends AgentBoundary {
   readonly version: string;
   /** `object.operation` → mode from the config (`operation_modes`); resolution in gates.ts `operationMode`. */
   readonly operationModes?: Readonly<Record<string, AgentMode>>;
+  /** Config `observe_on`: the replica that serves this agent's data while it observes (`data-source.ts`). */
+  readonly observeOn?: string;
 }
 
 /** Side channels the pipeline reports to (metrics, notifications); never on the decision path. */
