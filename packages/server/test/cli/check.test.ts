@@ -227,6 +227,13 @@ const HELP: Record<string, readonly string[]> = {
   'keys revoke': ['<key-id>', '--as', '--config'],
   'agents list': ['--config'],
   'agents mode': ['<agent>', '<mode>', '--as', '--comment', '--config'],
+  'agents promote': ['<agent>', '--to', '--as', '--operation', '--override-reason', '--dry-run', '--json', '--config'],
+  mcp: ['--config', '--key', '--log-level'],
+  'replica create': ['--from', '--name', '--object', '--filter', '--as', '--json', '--config'],
+  'replica refresh': ['<replica>', '--as', '--json', '--config'],
+  'replica list': ['--json', '--config'],
+  'shadow report': ['--agent', '--operation', '--since', '--window', '--bucket', '--json', '--config'],
+  'policy dry-run-report': ['--since', '--rule', '--json', '--config'],
 };
 
 describe('--help', () => {

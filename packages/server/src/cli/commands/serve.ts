@@ -23,7 +23,7 @@ export function registerServeCommands(program: Command): void {
   program
     .command('serve')
     .description(
-      'Run the Gatehouse server with the given config: the HTTP API (/v1, OpenAPI at /v1/openapi.json), /metrics, Slack interactions, and the background work (approval deadlines, breaker evaluation, notification delivery, audit checkpoints).',
+      'Run the Gatehouse server with the given config: the HTTP API (/v1, OpenAPI at /v1/openapi.json), the dashboard at /, MCP at /mcp, /metrics, Slack interactions, and the background work (approval deadlines, breaker evaluation, notification delivery, audit checkpoints).',
     )
     .option('-c, --config <file>', 'config file')
     .option('-p, --port <port>', 'listen on this port instead of server.listen', portNumber)
@@ -43,7 +43,7 @@ export function registerServeCommands(program: Command): void {
   program
     .command('demo')
     .description(
-      'Start Gatehouse on embedded SQLite with a seeded sandbox CRM, run the scripted demo agents (an executed change, a denied out-of-scope write, a shadowed write, a change waiting for approval, then a CTR collapse that trips a breaker and rolls back), print a summary with the audit verification, and keep serving until Ctrl-C.',
+      'Start Gatehouse on embedded SQLite with a seeded sandbox CRM, run the demo agents from examples/ over the SDK (an executed change, a denied out-of-scope write, a shadowed write, a change waiting for approval; then a CTR collapse that trips a breaker and rolls back; then lead-router observing on a replica, scored against simulated reps and promoted on that evidence), print a summary with the audit verification and a dashboard password, and keep serving until Ctrl-C.',
     )
     .option('--dir <dir>', 'where the demo keeps its config, database and keys (wiped at start)', './data/demo')
     .option('-p, --port <port>', 'port to serve on (0 = any free port)', portNumber, 4100)

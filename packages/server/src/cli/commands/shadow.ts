@@ -94,7 +94,7 @@ export function registerShadowCommands(program: Command): void {
     .description(
       'What dry_run policy rules would have done on live traffic: "rule X would have required approval for 37 of the last 24h\'s 1,204 actions".',
     )
-    .option('--since <duration>', 'how far back', durationArg, 24 * 3_600_000)
+    .option('--since <duration>', 'how far back, e.g. 24h or 7d (default: 24h)', durationArg, 24 * 3_600_000)
     .option('--rule <id>', 'only this rule')
     .option('--json', 'print JSON (the same shape as GET /v1/policies/dry-run)')
     .option('-c, --config <file>', 'config file')
