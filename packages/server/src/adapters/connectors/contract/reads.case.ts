@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Filter, FilterOperator, PropertySchema } from '../../../core/ports/connector.js';
-import { expectCode, filterMatches, listAll, searchAll, write, type ConnectorHarness } from './kit.case.js';
+import type { Filter, FilterOperator, PropertyHistoryEntry, PropertySchema } from '../../../core/ports/connector.js';
+import { PERSON, expectCode, filterMatches, listAll, searchAll, write, type ConnectorHarness } from './kit.case.js';
 
 /** Reads: schema, list/get/getMany, cursor paging, search filters and sorts, error codes. */
 export function describeReads(h: () => ConnectorHarness, opts: { readonly writable?: boolean } = {}) {
@@ -257,6 +257,64 @@ export function describeReads(h: () => ConnectorHarness, opts: { readonly writab
       const history = await connector.history('contacts', id);
       const fromChanges = everything.filter((k) => k.split('|')[1] === id);
       expect(history.length).toBe(fromChanges.length);
+    });
+
+    it('changes() pages every entry exactly once, in order, across timestamp ties and actor-kind mixes', async () => {
+      const { connector, clock } = h();
+      const span = { from: '1970-01-01T00:00:00.000Z', to: '9999-12-31T23:59:59.999Z' };
+      type Kind = 'agent' | 'person' | 'integration' | 'system';
+      if (writable) {
+        // Ties by construction: several properties per write, and an agent's and a person's
+        // writes at one instant, so pages split tie groups and kinds interleave within a tie.
+        const [a, b] = (await connector.list('contacts', { limit: 2 })).results;
+        clock.advance(1000);
+        await write(connector, 'contacts', a!.id, { city: 'Tie A', jobtitle: 'Tie A', lead_score: '11' });
+        await write(connector, 'contacts', b!.id, { city: 'Tie B', jobtitle: 'Tie B' }, PERSON);
+        await write(connector, 'contacts', a!.id, { city: 'Tie A2', jobtitle: 'Tie A2' });
+        await write(connector, 'contacts', b!.id, { city: 'Tie B2', lead_score: '12' }, PERSON);
+      }
+      const key = (e: PropertyHistoryEntry) =>
+        `${e.timestamp}|${e.actor.kind}|${e.object}|${e.id}|${e.property}|${String(e.value)}`;
+      const walk = async (limit: number, opts: { actorKinds?: Kind[]; object?: string } = {}) => {
+        const seen: string[] = [];
+        const boundaries: [string, string][] = [];
+        let after: string | undefined;
+        let pages = 0;
+        do {
+          const page = await connector.changes({ ...span, ...opts, limit, ...(after ? { after } : {}) });
+          expect(page.results.length).toBeLessThanOrEqual(limit);
+          const previous = seen[seen.length - 1];
+          const next = page.results[0];
+          if (previous !== undefined && next) boundaries.push([previous.split('|')[0]!, next.timestamp]);
+          seen.push(...page.results.map(key));
+          after = page.nextAfter;
+          pages++;
+        } while (after && pages < 400);
+        expect(after, 'the contract harness should hold under 400 pages of history').toBeUndefined();
+        return { seen, boundaries };
+      };
+      const reference = (await walk(1000)).seen;
+      const stamps = reference.map((k) => k.split('|')[0]!);
+      expect(stamps).toEqual([...stamps].sort());
+      const tied = new Set(stamps).size < stamps.length;
+      if (writable) expect(tied, 'several properties written at one instant share a timestamp').toBe(true);
+      const limit = Math.max(3, Math.ceil(reference.length / 150));
+      const small = await walk(limit);
+      expect(small.seen).toEqual(reference);
+      if (tied) expect(small.boundaries.some(([last, first]) => last === first)).toBe(true);
+
+      const kindOf = (k: string) => k.split('|')[1] as Kind;
+      const kinds = [...new Set(reference.map(kindOf))];
+      const subsets: Kind[][] = [kinds, ...kinds.map((k) => [k])];
+      if (kinds.length > 2) subsets.push(kinds.slice(0, 2));
+      for (const actorKinds of subsets) {
+        const expected = reference.filter((k) => actorKinds.includes(kindOf(k)));
+        expect((await walk(limit, { actorKinds })).seen, `actorKinds ${actorKinds.join(',')}`).toEqual(expected);
+        expect(
+          (await walk(limit, { actorKinds, object: 'contacts' })).seen,
+          `contacts, actorKinds ${actorKinds.join(',')}`,
+        ).toEqual(expected.filter((k) => k.split('|')[2] === 'contacts'));
+      }
     });
   });
 

@@ -80,11 +80,16 @@ CREATE TABLE IF NOT EXISTS applied (
 );`;
 
 // Built after bulk seeding: building an index once is several times faster than maintaining it per
-// insert. SQLite appends the rowid (`seq`) to every index entry, so each is ordered by seq within its key.
+// insert. SQLite appends the rowid (`seq`) to every index entry, so each is ordered by seq within its key:
+// `history_ts` is (ts, seq) and `history_kind_ts` is (actor_kind, ts, seq), the keyset orders of
+// `changes()` without and with an actor kind (see `changesQuery` in reads.ts). `IF NOT EXISTS`, and
+// `openSeededStore` runs this on every existing file it opens, so files seeded before an index was
+// added get it on their next open.
 export const INDEX_SQL = `
 CREATE INDEX IF NOT EXISTS records_object ON records (object);
 CREATE INDEX IF NOT EXISTS history_record ON history (object, record_id, property);
-CREATE INDEX IF NOT EXISTS history_ts ON history (ts);`;
+CREATE INDEX IF NOT EXISTS history_ts ON history (ts);
+CREATE INDEX IF NOT EXISTS history_kind_ts ON history (actor_kind, ts);`;
 
 export const SEED_ACTOR: Actor = Object.freeze({ kind: 'integration', id: 'seed' });
 export const SEED_SOURCE = 'import';
