@@ -15,7 +15,7 @@ import { createManualClock } from '../../src/core/clock.js';
 import { GatehouseError } from '../../src/core/errors.js';
 import type { CrmRecord } from '../../src/core/ports/connector.js';
 import type { Storage } from '../../src/core/ports/storage.js';
-import { startTestGatehouse, type TestGatehouse } from '../helpers/gatehouse.js';
+import { startTestGatehouse, type InjectResult, type TestGatehouse } from '../helpers/gatehouse.js';
 import { agentWrites, crmOf, editAsPerson } from '../helpers/sandbox.js';
 import { concurrencyBar } from './concurrency.case.js';
 import {
@@ -217,4 +217,107 @@ describe('known bugs: the concurrency bar on PostgreSQL', () => {
       await db.drop();
     }
   }, 60_000);
+});
+
+describe('a decisive vote racing another decision on the same approval', () => {
+  // decide.ts used to record a vote in one transaction and end the approval in a later one, with
+  // a compare-and-set on the version it read when voting. An approve-with-edits (or an
+  // escalation) landing in between bumped the version, the rejection's compare-and-set failed,
+  // and the approval stayed pending with a recorded rejection (decisions.property.test.ts,
+  // counterexample: sam rejects and approves-with-edits at once). The vote, the tally and the
+  // outcome now commit in one transaction that first claims the approval row.
+  async function rejectRacingAnEdit(gh: TestGatehouse, c: CrmRecord, editor: string) {
+    const r = await submitUpdate(gh, GATED, c.id, 'u_race', { reason: `${TWO_KEY}: race` });
+    expect(r.status, r.body).toBe(202);
+    const approvalId: string = r.json.approval.id;
+    const writesBefore = (await agentWrites(crmOf(gh.gh), 'contacts', c.id, GATED, 'owner_id')).length;
+    let edit: InjectResult | undefined;
+    let calls = 0;
+    // The edit lands right after the first transaction of sam's rejection commits.
+    const racing = new Proxy(gh.gh.storage, {
+      get(target, prop) {
+        if (prop === 'transaction')
+          return async (fn: Parameters<Storage['transaction']>[0]) => {
+            const out = await target.transaction(fn);
+            if (++calls === 1) {
+              edit = await decide(gh, editor, approvalId, {
+                decision: 'approve',
+                checklist: ticks,
+                edits: { [c.id]: { owner_id: `u_${editor}` } },
+              });
+            }
+            return out;
+          };
+        const v: unknown = Reflect.get(target, prop, target);
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    const out = await decideApproval(
+      { ...gh.gh.pipeline, storage: racing },
+      { approvalId, personId: 'sam', decision: 'reject', comment: 'wrong territory', channel: 'api' },
+    );
+    expect(out.type).toBe('rejected');
+    expect(edit?.status, edit?.body).toBe(409);
+    expect(edit?.json.error.code).toBe('already_decided');
+    const approval = await gh.gh.storage.approvals.get(approvalId);
+    expect(approval?.status).toBe('rejected');
+    expect(approval?.outcome).toMatchObject({ outcome: 'rejected', by: ['sam'] });
+    expect((await gh.gh.storage.actions.get(r.json.id))?.status).toBe('rejected');
+    expect(await auditFor(gh.gh, approvalId, 'approval.decided')).toHaveLength(1);
+    expect((await agentWrites(crmOf(gh.gh), 'contacts', c.id, GATED, 'owner_id')).length).toBe(writesBefore);
+  }
+
+  it('SQLite: a rejection stays decisive when an approve-with-edits lands right after the vote', async () => {
+    await rejectRacingAnEdit(t, freshContact(), 'lee');
+  });
+
+  it('SQLite: the same person rejecting and approving-with-edits at once ends rejected, never pending', async () => {
+    const c = freshContact();
+    const r = await submitUpdate(t, GATED, c.id, 'u_twice', { reason: `${TWO_KEY}: same person` });
+    const approvalId: string = r.json.approval.id;
+    const [rej, app] = await Promise.all([
+      decide(t, 'sam', approvalId, { decision: 'reject', comment: 'no' }),
+      decide(t, 'sam', approvalId, { decision: 'approve', checklist: ticks, edits: { [c.id]: { owner_id: 'u_e' } } }),
+    ]);
+    expect(rej.status, rej.body).toBe(200);
+    expect([200, 409]).toContain(app.status);
+    expect((await t.gh.storage.approvals.get(approvalId))?.status).toBe('rejected');
+  });
+
+  it('PostgreSQL: a rejection stays decisive when an approve-with-edits lands right after the vote', async (ctx) => {
+    const db = await createTestPostgresDatabase();
+    if (!db) {
+      if (POSTGRES_REQUIRED) throw new Error('PostgreSQL is required (GATEHOUSE_REQUIRE_POSTGRES=1) but unreachable');
+      warnPostgresSkipped('decisive vote race');
+      ctx.skip();
+      return;
+    }
+    const pg = await startTestGatehouse({
+      configText: approvalsConfigText({ contacts: 5, storageUrl: db.url }),
+      clock: createManualClock('2026-03-02T10:00:00.000Z'),
+    });
+    try {
+      const contacts = (await crmOf(pg.gh).list('contacts', { limit: 5 })).results;
+      await rejectRacingAnEdit(pg, contacts[0]!, 'lee');
+      // And truly concurrent: each rejected by one person while another edits and a third approves.
+      for (const [i, c] of contacts.slice(1).entries()) {
+        const r = await submitUpdate(pg, GATED, c.id, `u_pg_${i}`, { reason: `${TWO_KEY}: pg ${i}` });
+        expect(r.status, r.body).toBe(202);
+        const approvalId: string = r.json.approval.id;
+        await Promise.all([
+          decide(pg, 'kim', approvalId, { decision: 'reject', comment: 'no' }),
+          decide(pg, 'lee', approvalId, {
+            decision: 'approve',
+            checklist: ticks,
+            edits: { [c.id]: { owner_id: 'u_e' } },
+          }),
+          decide(pg, 'sam', approvalId, { decision: 'approve', checklist: ticks }),
+        ]);
+        expect((await pg.gh.storage.approvals.get(approvalId))?.status).toBe('rejected');
+      }
+    } finally {
+      await pg.close();
+      await db.drop();
+    }
+  }, 30_000);
 });

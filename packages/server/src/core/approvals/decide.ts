@@ -20,7 +20,7 @@ import { agentFor } from '../pipeline/submit.js';
 import type { ActionRequest, AgentDefinition, PipelineDeps } from '../pipeline/types.js';
 import type { Decision } from '../policy/index.js';
 import type { ActionRow, ApprovalRow, Repos, VoteRow } from '../ports/storage.js';
-import { finalizeApproval, type Outcome } from './finalize.js';
+import { finalizeApproval, finalizeIn, reportEnded, type Outcome } from './finalize.js';
 
 export type Channel = 'api' | 'cli' | 'dashboard' | 'slack';
 
@@ -178,12 +178,23 @@ export async function decideApproval(
   const edited =
     input.edits && Object.keys(input.edits).length > 0 ? await planEdits(deps, agent, action, input.edits) : undefined;
   const at = now.toISOString();
-  const recorded = await deps.storage.transaction(async (tx) => {
-    // A vote never lands on an approval that is no longer pending (a lost race answers 409).
-    const fresh = await tx.approvals.get(approval.id);
-    if (fresh?.status !== 'pending') return undefined;
-    let current = fresh;
-    if (edited) current = await recordEdit(deps, tx, { approval: fresh, action, edited, personId: input.personId, at });
+  // The vote, the tally and the outcome it decides commit together, in one transaction: a
+  // decisive vote is never recorded without its outcome, whatever else happens meanwhile (an
+  // edit by another approver, an escalation, a crash between two transactions).
+  const done = await deps.storage.transaction(async (tx) => {
+    // Claim the approval first: the compare-and-set bumps its version and, on PostgreSQL, locks
+    // the row until commit, so concurrent decisions on one approval run one after another and each
+    // sees the votes and edits of those before it (SQLite runs one writer at a time anyway).
+    const claimed = await tx.approvals.update(approval.id, {}, { status: 'pending' });
+    if (!claimed) {
+      throw new GatehouseError(
+        APPROVAL_CODES.alreadyDecided,
+        `approval ${approval.id} was decided meanwhile; reload it`,
+      );
+    }
+    const current = edited
+      ? await recordEdit(deps, tx, { approval: claimed, action, edited, personId: input.personId, at })
+      : claimed;
     const binding: VoteBinding = { items: { ...(input.checklist ?? {}) }, changeset_hash: current.changesetHash };
     const voted = await tx.approvals.addVote({
       approvalId: current.id,
@@ -195,50 +206,96 @@ export async function decideApproval(
       changesetHash: current.changesetHash,
       at,
     });
-    if (!voted) return 'duplicate' as const;
-    await appendAudit(tx, [
-      {
-        at,
-        type: 'approval.voted',
-        actor: `person:${input.personId}`,
-        subject: current.id,
-        data: {
-          approval_id: current.id,
-          action_id: action.id,
-          person_id: input.personId,
-          decision: input.decision,
-          comment: input.comment ?? null,
-          checklist: binding.items,
-          changeset_hash: binding.changeset_hash,
-          edits: input.edits ?? null,
-          channel: input.channel,
-          channel_user: input.channelUser ?? null,
+    if (voted) {
+      await appendAudit(tx, [
+        {
+          at,
+          type: 'approval.voted',
+          actor: `person:${input.personId}`,
+          subject: current.id,
+          data: {
+            approval_id: current.id,
+            action_id: action.id,
+            person_id: input.personId,
+            decision: input.decision,
+            comment: input.comment ?? null,
+            checklist: binding.items,
+            changeset_hash: binding.changeset_hash,
+            edits: input.edits ?? null,
+            channel: input.channel,
+            channel_user: input.channelUser ?? null,
+          },
         },
-      },
-    ]);
-    return current;
+      ]);
+    }
+    const votes = await tx.approvals.listVotes(current.id);
+    // The vote this decision stands on: the new one or, for a repeat, the person's earlier vote on
+    // these bytes. An earlier vote may have been recorded without its outcome (data written
+    // before votes and outcomes shared a transaction): the repeat finishes it.
+    const own = voted
+      ? { decision: input.decision, comment: input.comment ?? null }
+      : votes.find((v) => v.personId === input.personId && v.changesetHash === current.changesetHash);
+    const ended = await tally(deps, tx, agent, {
+      approval: current,
+      action,
+      votes,
+      vote: own ? { personId: input.personId, decision: own.decision, comment: own.comment } : undefined,
+      at,
+    });
+    if (!voted && ended.type === 'vote_recorded') {
+      throw new GatehouseError(
+        APPROVAL_CODES.alreadyVoted,
+        `${input.personId} already voted on approval ${approval.id}`,
+      );
+    }
+    return ended;
   });
-  if (recorded === undefined) {
-    throw new GatehouseError(APPROVAL_CODES.alreadyDecided, `approval ${approval.id} was decided meanwhile; reload it`);
-  }
-  const fresh = (await deps.storage.actions.get(action.id)) ?? action;
-  if (recorded === 'duplicate') {
-    // The earlier vote may have been recorded without its tally completing (a crash, a lost
-    // connection): finish that tally first; only a genuinely repeated vote is refused.
-    const done = await tally(
-      deps,
-      agent,
-      approval,
-      fresh,
-      { ...input, decision: 'approve' },
-      opts.execute ?? true,
-      true,
-    );
-    if (done.type !== 'vote_recorded') return done;
-    throw new GatehouseError(APPROVAL_CODES.alreadyVoted, `${input.personId} already voted on approval ${approval.id}`);
-  }
   if (edited) deps.observer?.approvalEdited?.({ agentId: agent.id });
-  return tally(deps, agent, recorded, fresh, input, opts.execute ?? true);
+  if (done.type === 'vote_recorded') return done;
+  reportEnded(deps, done, done.type === 'revision_requested' ? 'revise' : done.type);
+  if (done.type !== 'approved' || opts.execute === false) return done;
+  return { ...done, action: await executeApproved(deps, agent, done.action) };
+}
+
+const OUTCOME_TYPE = { rejected: 'rejected', revise: 'revision_requested', approved: 'approved' } as const;
+
+/**
+ * Inside the decision's transaction: what the recorded votes decide. A rejection or a revision
+ * request ends the approval; approving votes end it once enough distinct people (never the
+ * owner) approved the current change set.
+ */
+async function tally(
+  deps: PipelineDeps,
+  tx: Repos,
+  agent: AgentDefinition,
+  t: {
+    approval: ApprovalRow;
+    action: ActionRow;
+    votes: readonly VoteRow[];
+    vote: { personId: string; decision: string; comment: string | null } | undefined;
+    at: string;
+  },
+): Promise<DecisionOutcome> {
+  const { approval, action, votes, vote, at } = t;
+  const approvals = countApprovals(votes, approval, agent.owner);
+  const outcome: Outcome | undefined =
+    vote?.decision === 'reject'
+      ? 'rejected'
+      : vote?.decision === 'revise'
+        ? 'revise'
+        : approvals >= approval.required
+          ? 'approved'
+          : undefined;
+  if (outcome && vote) {
+    const by = outcome === 'approved' ? votersFor(votes, approval, agent.owner) : [vote.personId];
+    const info = { by, comment: vote.comment, actor: `person:${vote.personId}` };
+    // The approval was claimed in this transaction, so it is still pending at this version.
+    const ended = await finalizeIn(tx, deps, { approval, action, outcome, info, at });
+    if (!ended) throw new Error(`approval ${approval.id} changed inside the transaction that claimed it`);
+    return { type: OUTCOME_TYPE[outcome], ...ended };
+  }
+  const fresh = (await tx.actions.get(action.id)) ?? action;
+  return { type: 'vote_recorded', approval, action: fresh, approvals, required: approval.required };
 }
 
 /**
@@ -397,54 +454,6 @@ export async function previewEdits(
   const required =
     judgement.type === 'judged' ? Math.max(requiredBy(judgement.decision), approval.required) : approval.required;
   return { approval, action, judgement, required, refused };
-}
-
-async function tally(
-  deps: PipelineDeps,
-  agent: AgentDefinition,
-  approval: ApprovalRow,
-  action: ActionRow,
-  input: DecisionInput,
-  execute: boolean,
-  replay = false,
-): Promise<DecisionOutcome> {
-  const votes = await deps.storage.approvals.listVotes(approval.id);
-  const by = [input.personId];
-  const finish = async (outcome: Outcome) => {
-    const done = await finalizeApproval(deps, approval, action, outcome, {
-      by,
-      comment: input.comment ?? null,
-      actor: `person:${input.personId}`,
-    });
-    if (!done) {
-      const fresh = await load(deps, approval.id);
-      return {
-        type: 'vote_recorded' as const,
-        ...fresh,
-        approvals: countApprovals(votes, fresh.approval, agent.owner),
-        required: fresh.approval.required,
-      };
-    }
-    return done;
-  };
-  if (!replay && input.decision === 'reject') return { type: 'rejected', ...(await finish('rejected')) };
-  if (input.decision === 'revise') return { type: 'revision_requested', ...(await finish('revise')) };
-
-  const approvals = countApprovals(votes, approval, agent.owner);
-  if (approvals < approval.required)
-    return { type: 'vote_recorded', approval, action, approvals, required: approval.required };
-  const yes = votersFor(votes, approval, agent.owner);
-  const done = await finalizeApproval(deps, approval, action, 'approved', {
-    by: yes,
-    comment: input.comment ?? null,
-    actor: `person:${input.personId}`,
-  });
-  if (!done) {
-    const fresh = await load(deps, approval.id);
-    return { type: 'vote_recorded', ...fresh, approvals, required: approval.required };
-  }
-  const final = execute ? await executeApproved(deps, agent, done.action) : done.action;
-  return { type: 'approved', approval: done.approval, action: final };
 }
 
 /**

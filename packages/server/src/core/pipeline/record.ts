@@ -91,6 +91,13 @@ async function writeVerdict(tx: Repos, ctx: WriteContext) {
         summary: verdict.changeset ? { ...verdict.changeset.summary } : null,
         effect: verdict.decision.effect,
         rules: [...verdict.decision.rules],
+        // Policy dry-run: what each dry-run rule would have done, hashed with the rest.
+        dry_run: (verdict.decision.dryRun ?? []).map((r) => ({
+          rule_id: r.id,
+          effect: r.effect,
+          matched: r.matched,
+          error: r.error ?? null,
+        })),
         code: verdict.error?.code ?? null,
         routing: verdict.decision.routing,
         status: verdict.status,
