@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { sha256Hex } from './canonical.js';
 import { GENESIS_HASH, hashEntry, sealEntries } from './chain.js';
@@ -69,5 +70,27 @@ describe('sealEntries', () => {
     ['NaN in data', { ...draft(1), data: { n: NaN } }, /cannot canonicalise \$\.n/],
   ])('refuses a draft with %s', (_name, bad, message) => {
     expect(() => sealEntries(null, [draft(0), bad])).toThrow(message);
+  });
+});
+
+describe('sealEntries hashes exactly what hashEntry hashes', () => {
+  it('for any strings (unicode, quotes, escapes), subjects and JSON data', () => {
+    const text = fc.string({ unit: 'grapheme', maxLength: 12 });
+    fc.assert(
+      fc.property(
+        fc.record({
+          type: text.filter((s) => s !== ''),
+          actor: text.filter((s) => s !== ''),
+          subject: fc.option(text, { nil: undefined }),
+          data: fc.dictionary(text, fc.jsonValue({ maxDepth: 3 })),
+        }),
+        fc.nat({ max: 1_000_000 }),
+        (d, seq) => {
+          const [e] = sealEntries({ seq, hash: 'c'.repeat(64) }, [{ ...d, at: '2026-03-02T09:00:00.000Z' }]);
+          expect(e!.hash).toBe(hashEntry(e!));
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });

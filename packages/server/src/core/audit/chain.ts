@@ -21,6 +21,20 @@ export function hashEntry(entry: Omit<AuditEntry, 'hash'>): string {
 }
 
 /**
+ * The text `hashEntry` hashes, built around `data`'s canonical text instead of canonicalising it
+ * again: RFC 8785 orders an object's members by key (UTF-16 code units), here actor, at, data,
+ * prevHash, seq, subject, type, and writes each value canonically. Only for sealed bodies, whose
+ * fields are all defined (the chain tests check it equals `hashEntry`'s text).
+ */
+function entryText(b: Omit<AuditEntry, 'hash' | 'data'>, dataText: string): string {
+  return (
+    `{"actor":${canonicalJson(b.actor)},"at":${canonicalJson(b.at)},"data":${dataText},` +
+    `"prevHash":${canonicalJson(b.prevHash)},"seq":${canonicalJson(b.seq)},` +
+    `"subject":${canonicalJson(b.subject)},"type":${canonicalJson(b.type)}}`
+  );
+}
+
+/**
  * Seals drafts into entries that continue the chain after `head` (seqs head.seq + 1, + 2, …).
  * Pure and deterministic, so it can be the `build` callback of the storage port's `append`,
  * which calls it with the head it read under its lock. `data` is copied through its canonical
@@ -36,16 +50,18 @@ export function sealEntries(head: AuditHead | null, drafts: readonly AuditEntryD
   return drafts.map((draft, i) => {
     checkDraft(draft, i);
     seq += 1;
+    // `data` is canonicalised once: its text is both the copy's source and part of the hashed text.
+    const dataText = canonicalJson(draft.data);
     const body = {
       seq,
       at: draft.at,
       type: draft.type,
       actor: draft.actor,
       subject: draft.subject ?? null,
-      data: JSON.parse(canonicalJson(draft.data)) as Record<string, unknown>,
+      data: JSON.parse(dataText) as Record<string, unknown>,
       prevHash,
     };
-    const entry: AuditEntry = Object.freeze({ ...body, hash: hashEntry(body) });
+    const entry: AuditEntry = Object.freeze({ ...body, hash: sha256Hex(entryText(body, dataText)) });
     prevHash = entry.hash;
     return entry;
   });

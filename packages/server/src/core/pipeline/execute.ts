@@ -12,7 +12,7 @@ import { GatehouseError } from '../errors.js';
 import type { ChangePlan } from '../ports/connector.js';
 import type { ActionRow } from '../ports/storage.js';
 import type { ChangeSet } from './changeset.js';
-import { effectiveMode } from './gates.js';
+import { agentModeOf, loadModes } from './gates.js';
 import { connectorFor, judge } from './judge.js';
 import { finishAction, recordReplan } from './record.js';
 import { baseDecision, refusalVerdict, verdictFor } from './verdict.js';
@@ -114,13 +114,14 @@ export async function replanAction(
   opts: { reason: string; replans: number; fallback?: ChangeSet },
 ): Promise<Executed> {
   const request = action.request as ActionRequest;
-  const mode = await effectiveMode(deps.storage, agent);
+  const stored = await loadModes(deps.storage, agent.id);
+  const mode = agentModeOf(agent, stored.state);
   const base = baseDecision(deps, agent, mode);
   const max = deps.maxReplans ?? 2;
   const verdict =
     opts.replans >= max
       ? refusalVerdict(base, 'stale', `gave up after ${opts.replans + 1} attempts: ${opts.reason}`)
-      : verdictFor(base, await judge(deps, agent, mode, request), agent.id);
+      : verdictFor(base, await judge(deps, agent, mode, request, stored), agent.id);
   const updated = await recordReplan(deps, agent, action, verdict, opts.reason);
   const fallback = opts.fallback ? { changeset: opts.fallback } : {};
   if (!updated) return { action: await reload(deps, action), ...fallback };

@@ -12,7 +12,7 @@ import type { AgentMode } from '../ports/storage.js';
 import { runPreflight, type PreflightOutcome, type PreflightResult } from '../preflight/index.js';
 import { buildChangeSet, type ChangeSet } from './changeset.js';
 import { dataSourceFor, type DataSource } from './data-source.js';
-import { agentModeOf, loadModes, operationModeOf } from './gates.js';
+import { agentModeOf, loadModes, operationModeOf, type StoredModes } from './gates.js';
 import type { ActionRequest, AgentDefinition, PipelineDeps } from './types.js';
 
 export type Judgement = (
@@ -74,16 +74,17 @@ export { connectorFor } from './data-source.js';
 /**
  * `mode` is the agent's mode as the gates saw it; a pause there was refused before judging. The
  * operation's own mode (per-operation promotions and `operation_modes`) is resolved here, from
- * storage, so every instance judges with the same one. One extra read (agent row and its
- * operation rows) per judged write.
+ * storage, so every instance judges with the same one: from `stored` when the caller read it for
+ * its gates in the same pass (submit.ts: one read per action), else read here.
  */
 export async function judge(
   deps: PipelineDeps,
   agent: AgentDefinition,
   mode: AgentMode,
   req: ActionRequest,
+  preloaded?: StoredModes,
 ): Promise<Judgement> {
-  const stored = await loadModes(deps.storage, agent.id);
+  const stored = preloaded ?? (await loadModes(deps.storage, agent.id));
   // A caller may judge under another mode on purpose (approve-with-edits re-judges as `autonomous`
   // to read the policy alone): only when it passes the agent's own mode does the operation's apply.
   const opMode =

@@ -9,7 +9,7 @@
 import { GatehouseError } from '../errors.js';
 import type { ActionRow } from '../ports/storage.js';
 import { executeAction } from './execute.js';
-import { breakerGate, effectiveMode } from './gates.js';
+import { agentModeOf, breakerGate, loadModes } from './gates.js';
 import { judge } from './judge.js';
 import { rateKey, rateWindow, recordNewAction, type RateTake, type Verdict } from './record.js';
 import type { ActionRequest, ActionResult, AgentDefinition, PipelineDeps } from './types.js';
@@ -67,7 +67,10 @@ async function decide(
   agent: AgentDefinition,
   request: ActionRequest,
 ): Promise<{ verdict: Verdict; rate?: RateTake }> {
-  const mode = await effectiveMode(deps.storage, agent);
+  // The agent's run-time row and its per-operation rows, read once: the gates use the agent's
+  // mode, judging the operation's (both resolved from the same read).
+  const stored = await loadModes(deps.storage, agent.id);
+  const mode = agentModeOf(agent, stored.state);
   const base = baseDecision(deps, agent, mode);
   // A paused agent's write is refused below anyway: it must not spend a half-open probe.
   const gate = await breakerGate(deps, agent.id, { spendProbe: mode !== 'paused' });
@@ -91,11 +94,12 @@ async function decide(
     };
   }
   const limit = agent.limits?.actionsPerMinute;
-  if (limit === undefined) return { verdict: verdictFor(base, await judge(deps, agent, mode, request), agent.id) };
+  if (limit === undefined)
+    return { verdict: verdictFor(base, await judge(deps, agent, mode, request, stored), agent.id) };
   const used = await deps.storage.rates.current(rateKey(agent.id), rateWindow(deps.clock.now()));
   if (used >= limit) return { verdict: rateRefusal(agent, base, limit, used) };
   return {
-    verdict: verdictFor(base, await judge(deps, agent, mode, request), agent.id),
+    verdict: verdictFor(base, await judge(deps, agent, mode, request, stored), agent.id),
     rate: { limit, refuse: (count) => rateRefusal(agent, base, limit, count) },
   };
 }

@@ -61,98 +61,127 @@ const failed = (code: string, message: string, retryable: boolean): ApplyResult 
 const isRetryable = (e: unknown) =>
   typeof e === 'object' && e !== null && /^SQLITE_(BUSY|LOCKED|IOERR)/.test(String((e as { code?: unknown }).code));
 
+/** Checks done before touching storage; returns the plan's hash. */
+function prepare(plan: ChangePlan, ctx: ApplyContext): string {
+  checkContext(ctx);
+  // Reject plans naming unknown objects or properties before touching storage: they are malformed, not stale.
+  for (const r of plan.records) for (const name of Object.keys(r.after)) propertyOf(objectOf(r.object), name);
+  return planHash(plan);
+}
+
+const storageFailed = (e: unknown): ApplyResult => {
+  if (e instanceof GatehouseError) throw e;
+  return failed(
+    'storage_error',
+    `sandbox storage failed: ${e instanceof Error ? e.message : String(e)}`,
+    isRetryable(e),
+  );
+};
+
 export function applyPlan(
   deps: { store: SandboxStore; clock: Clock },
   plan: ChangePlan,
   ctx: ApplyContext,
 ): ApplyResult {
-  const { store, clock } = deps;
-  checkContext(ctx);
-  const creating = plan.operation === 'create';
-  // Reject plans naming unknown objects or properties before touching storage: they are malformed, not stale.
-  for (const r of plan.records) for (const name of Object.keys(r.after)) propertyOf(objectOf(r.object), name);
-  const hash = planHash(plan);
-
+  const hash = prepare(plan, ctx);
   try {
-    return store.transaction((): ApplyResult => {
-      const prior = store.appliedResult(ctx.idempotencyKey);
-      if (prior) {
-        if (prior.plan_hash !== hash) {
-          return failed(
-            'idempotency_key_reused',
-            `idempotency key ${ctx.idempotencyKey} was used for a different change`,
-            false,
-          );
-        }
-        return { ...(JSON.parse(prior.result) as ApplyResult & { type: 'applied' }), replayed: true };
-      }
-      const invalid = [
-        ...(plan.invalid ?? []),
-        ...plan.records.flatMap((r) =>
-          Object.entries(r.after).flatMap(([name, value]) => {
-            const message = invalidValue(propertyOf(objectOf(r.object), name), value);
-            return message ? [{ id: r.id, property: name, message }] : [];
-          }),
-        ),
-      ];
-      if (invalid.length > 0) {
-        return failed(
-          'invalid_plan',
-          `the plan has ${invalid.length} invalid value(s), first: ${invalid[0]!.message}`,
-          false,
-        );
-      }
-
-      const stale: { id: string; expected: string; actual: string | null }[] = [];
-      // Records as read for the fingerprint check, reused by the writes below (same transaction).
-      const read = new Map<number, StoredRecord>();
-      if (!creating) {
-        plan.records.forEach((r, i) => {
-          const current = store.get(r.object, r.id);
-          const actual = current && !current.archived ? fingerprintRecord(current.properties) : null;
-          if (actual !== r.fingerprint) stale.push({ id: r.id, expected: r.fingerprint, actual });
-          else if (current) read.set(i, current);
-        });
-      }
-      if (stale.length > 0) return { type: 'stale', stale };
-
-      const appliedAt = clock.now().toISOString();
-      const written: { id: string; ref?: string }[] = [];
-      const seen = new Set<string>();
-      for (const [i, r] of plan.records.entries()) {
-        if (r.noop) continue;
-        if (creating) {
-          const id = `${ID_PREFIX[r.object] ?? r.object}_${store.countObject(r.object) + 1}`;
-          const properties = fullProperties(r.object, {
-            ...r.after,
-            createdate: appliedAt,
-            lastmodifieddate: appliedAt,
-          });
-          store.insertRecord(r.object, id, properties, appliedAt, ctx.source, ctx.actor);
-          written.push({ id, ref: r.id });
-          continue;
-        }
-        // A record listed twice was read once per listing; the second write must see the first.
-        const current = (seen.has(`${r.object}/${r.id}`) ? store.get(r.object, r.id) : read.get(i))!;
-        seen.add(`${r.object}/${r.id}`);
-        const changes: Record<string, PropertyValue> = {};
-        for (const [name, value] of Object.entries(r.after))
-          if (current.properties[name] !== value) changes[name] = value;
-        if (Object.keys(changes).length === 0) continue;
-        if ('lastmodifieddate' in current.properties) changes['lastmodifieddate'] = appliedAt;
-        store.writeProperties(current, changes, appliedAt, ctx.source, ctx.actor);
-        written.push({ id: r.id });
-      }
-      const result = { type: 'applied', appliedAt, records: written, replayed: false } as const;
-      store.recordApplied(ctx.idempotencyKey, hash, JSON.stringify(result));
-      return result;
-    });
+    return deps.store.transaction(() => applyInTransaction(deps, plan, ctx, hash));
   } catch (e) {
-    if (e instanceof GatehouseError) throw e;
+    return storageFailed(e);
+  }
+}
+
+/**
+ * `applyPlan` with a COMMIT shared by the applies of one event-loop turn (store.ts `grouped`):
+ * the same steps in the same (nested) transaction, the key still committed with the writes, and
+ * the result given only after the COMMIT; a failed COMMIT is a `storage_error` with nothing applied.
+ */
+export async function applyPlanGrouped(
+  deps: { store: SandboxStore; clock: Clock },
+  plan: ChangePlan,
+  ctx: ApplyContext,
+): Promise<ApplyResult> {
+  const hash = prepare(plan, ctx);
+  const r = await deps.store.grouped(() => applyInTransaction(deps, plan, ctx, hash));
+  return 'error' in r ? storageFailed(r.error) : r.value;
+}
+
+function applyInTransaction(
+  deps: { store: SandboxStore; clock: Clock },
+  plan: ChangePlan,
+  ctx: ApplyContext,
+  hash: string,
+): ApplyResult {
+  const { store, clock } = deps;
+  const creating = plan.operation === 'create';
+  const prior = store.appliedResult(ctx.idempotencyKey);
+  if (prior) {
+    if (prior.plan_hash !== hash) {
+      return failed(
+        'idempotency_key_reused',
+        `idempotency key ${ctx.idempotencyKey} was used for a different change`,
+        false,
+      );
+    }
+    return { ...(JSON.parse(prior.result) as ApplyResult & { type: 'applied' }), replayed: true };
+  }
+  const invalid = [
+    ...(plan.invalid ?? []),
+    ...plan.records.flatMap((r) =>
+      Object.entries(r.after).flatMap(([name, value]) => {
+        const message = invalidValue(propertyOf(objectOf(r.object), name), value);
+        return message ? [{ id: r.id, property: name, message }] : [];
+      }),
+    ),
+  ];
+  if (invalid.length > 0) {
     return failed(
-      'storage_error',
-      `sandbox storage failed: ${e instanceof Error ? e.message : String(e)}`,
-      isRetryable(e),
+      'invalid_plan',
+      `the plan has ${invalid.length} invalid value(s), first: ${invalid[0]!.message}`,
+      false,
     );
   }
+
+  const stale: { id: string; expected: string; actual: string | null }[] = [];
+  // Records as read for the fingerprint check, reused by the writes below (same transaction).
+  const read = new Map<number, StoredRecord>();
+  if (!creating) {
+    plan.records.forEach((r, i) => {
+      const current = store.get(r.object, r.id);
+      const actual = current && !current.archived ? fingerprintRecord(current.properties) : null;
+      if (actual !== r.fingerprint) stale.push({ id: r.id, expected: r.fingerprint, actual });
+      else if (current) read.set(i, current);
+    });
+  }
+  if (stale.length > 0) return { type: 'stale', stale };
+
+  const appliedAt = clock.now().toISOString();
+  const written: { id: string; ref?: string }[] = [];
+  const seen = new Set<string>();
+  for (const [i, r] of plan.records.entries()) {
+    if (r.noop) continue;
+    if (creating) {
+      const id = `${ID_PREFIX[r.object] ?? r.object}_${store.countObject(r.object) + 1}`;
+      const properties = fullProperties(r.object, {
+        ...r.after,
+        createdate: appliedAt,
+        lastmodifieddate: appliedAt,
+      });
+      store.insertRecord(r.object, id, properties, appliedAt, ctx.source, ctx.actor);
+      written.push({ id, ref: r.id });
+      continue;
+    }
+    // A record listed twice was read once per listing; the second write must see the first.
+    const current = (seen.has(`${r.object}/${r.id}`) ? store.get(r.object, r.id) : read.get(i))!;
+    seen.add(`${r.object}/${r.id}`);
+    const changes: Record<string, PropertyValue> = {};
+    for (const [name, value] of Object.entries(r.after)) if (current.properties[name] !== value) changes[name] = value;
+    if (Object.keys(changes).length === 0) continue;
+    if ('lastmodifieddate' in current.properties) changes['lastmodifieddate'] = appliedAt;
+    store.writeProperties(current, changes, appliedAt, ctx.source, ctx.actor);
+    written.push({ id: r.id });
+  }
+  const result = { type: 'applied', appliedAt, records: written, replayed: false } as const;
+  store.recordApplied(ctx.idempotencyKey, hash, JSON.stringify(result));
+  return result;
 }

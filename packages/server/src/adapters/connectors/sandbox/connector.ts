@@ -1,7 +1,7 @@
 import { GatehouseError } from '../../../core/errors.js';
 import { systemClock, type Clock } from '../../../core/clock.js';
 import { CONNECTOR_ERROR_CODES, type Connector, type ObjectSchema } from '../../../core/ports/connector.js';
-import { applyPlan } from './apply.js';
+import { applyPlanGrouped } from './apply.js';
 import { validateSize, type SandboxSize } from './generator.js';
 import { planChange } from './planner.js';
 import { createStoreReads } from './reads.js';
@@ -48,7 +48,7 @@ export async function createSandboxConnector(options: SandboxOptions): Promise<S
   const deps = { store, clock };
 
   /** Every call goes through here: a closed connector fails loudly instead of with a driver error. */
-  const run = <T>(fn: () => T): Promise<T> => {
+  const run = <T>(fn: () => T | Promise<T>): Promise<T> => {
     if (!store.isOpen()) {
       return Promise.reject(
         new GatehouseError(CONNECTOR_ERROR_CODES.connectorClosed, `sandbox ${options.id} is closed`),
@@ -78,7 +78,7 @@ export async function createSandboxConnector(options: SandboxOptions): Promise<S
     search: (object, opts) => run(() => reads.search(object, opts)),
 
     plan: (req) => run(() => planChange(store, req)),
-    apply: (plan, ctx) => run(() => applyPlan(deps, plan, ctx)),
+    apply: (plan, ctx) => run(() => applyPlanGrouped(deps, plan, ctx)),
     revert: (items, ctx) => run(() => revertItems(deps, items, ctx)),
 
     history: (object, id, property) => run(() => reads.history(object, id, property)),

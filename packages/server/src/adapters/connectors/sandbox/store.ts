@@ -129,6 +129,9 @@ function containsToken(value: unknown, token: unknown): number {
 
 export type SandboxStore = ReturnType<typeof openSandboxStore>;
 
+/** Captured at load (as in storage's group-commit.ts): a test's fake timers must not stall applies. */
+const nextTurn: (fn: () => void) => void = globalThis.setImmediate.bind(globalThis);
+
 /**
  * Opens (and creates the tables of) a sandbox database; seeding is `seed.ts`'s job. `readonly`
  * opens an existing file without creating or changing anything (replicas serve their copy so).
@@ -210,11 +213,76 @@ export function openSandboxStore(path: string, opts: { readonly readonly?: boole
     return row ? toRecord(row) : undefined;
   };
 
+  /**
+   * Group commit (see `grouped`): the open transaction's waiters, answered after its COMMIT.
+   * `undefined` while no grouped transaction is open.
+   */
+  let group: { readonly settle: ((committed: unknown) => void)[] } | undefined;
+
+  /** Commits the open group (if any) and answers its callers: `undefined` if committed, else the error. */
+  const flush = () => {
+    const open = group;
+    if (open === undefined) return;
+    group = undefined;
+    let error: unknown;
+    try {
+      db.exec('COMMIT');
+    } catch (e) {
+      error = e ?? new Error('COMMIT failed');
+      try {
+        if (db.inTransaction) db.exec('ROLLBACK');
+      } catch {
+        // the transaction is gone either way
+      }
+    }
+    for (const settle of open.settle) settle(error);
+  };
+
   return {
     db,
-    /** Runs `fn` in one IMMEDIATE transaction: the write lock is taken before the first read. */
+    /**
+     * Runs `fn` in one IMMEDIATE transaction: the write lock is taken before the first read. A
+     * grouped transaction still open is committed first (its callers are answered then).
+     */
     transaction<T>(fn: () => T): T {
+      flush();
       return db.transaction(fn).immediate();
+    },
+    /**
+     * Runs `fn` atomically in a transaction whose COMMIT is shared with the other `grouped` calls
+     * of the same event-loop turn: the first opens it (BEGIN IMMEDIATE), each `fn` runs in its own
+     * SAVEPOINT (a throw undoes that `fn` alone), one COMMIT follows on `setImmediate`, and every
+     * caller is answered only after it: `{ value }` once committed, `{ error }` if the COMMIT (or
+     * `fn`) failed — then nothing of that `fn` was written. Calls of one turn read each other's
+     * uncommitted writes (one connection), which a failed COMMIT undoes along with theirs.
+     */
+    grouped<T>(fn: () => T): Promise<{ value: T } | { error: unknown }> {
+      // A statement error that ended the whole transaction (not just its savepoint): its COMMIT
+      // fails now and answers that group's callers with the error; later calls open a new one.
+      if (group !== undefined && !db.inTransaction) flush();
+      if (group === undefined) {
+        try {
+          db.exec('BEGIN IMMEDIATE');
+        } catch (e) {
+          return Promise.resolve({ error: e });
+        }
+        const opened = { settle: [] as ((committed: unknown) => void)[] };
+        group = opened;
+        nextTurn(() => {
+          if (group === opened) flush();
+        });
+      }
+      let value: T;
+      try {
+        // Inside an open transaction better-sqlite3 runs a transaction function as a SAVEPOINT.
+        value = db.transaction(fn)();
+      } catch (e) {
+        return Promise.resolve({ error: e });
+      }
+      const open = group;
+      return new Promise((resolve) =>
+        open.settle.push((error) => resolve(error === undefined ? { value } : { error })),
+      );
     },
     meta: (key: string): string | undefined => stmt.metaGet.get(key)?.value,
     setMeta: (key: string, value: string) => void stmt.metaSet.run(key, value),
@@ -301,7 +369,10 @@ export function openSandboxStore(path: string, opts: { readonly readonly?: boole
       dump('H', 'history', 'seq, object, record_id, property, ts, source, actor_kind, actor_id, value');
       return hash.digest('hex');
     },
-    close: () => db.close(),
+    close: () => {
+      flush();
+      db.close();
+    },
     isOpen: () => db.open,
   };
 }

@@ -3,6 +3,12 @@ import type { AgentStateRow, AgentsRepo, OperationModeRow } from '../../../core/
 import type { AgentOperationModesTable, AgentStateTable } from '../schema.js';
 import { ts } from '../values.js';
 import type { RepoContext } from './context.js';
+import { execRaw } from './hot.js';
+
+// Read on every judged write (the agent's mode and its per-operation modes): fixed SQL (hot.ts).
+const GET_SQL = 'select * from "agent_state" where "id" = ?';
+const OPERATION_MODES_SQL =
+  'select * from "agent_operation_modes" where "agent_id" = ? order by "agent_id", "operation"';
 
 const toAgent = (r: Selectable<AgentStateTable>): AgentStateRow => ({
   id: r.id,
@@ -23,10 +29,11 @@ const toOperationMode = (r: Selectable<AgentOperationModesTable>): OperationMode
   reason: r.reason,
 });
 
-export function agentsRepo({ db }: RepoContext): AgentsRepo {
+export function agentsRepo(ctx: RepoContext): AgentsRepo {
+  const { db } = ctx;
   return {
     async get(id) {
-      const r = await db.selectFrom('agent_state').selectAll().where('id', '=', id).executeTakeFirst();
+      const r = (await execRaw<Selectable<AgentStateTable>>(ctx, GET_SQL, [id])).rows[0];
       return r && toAgent(r);
     },
     async list() {
@@ -51,6 +58,10 @@ export function agentsRepo({ db }: RepoContext): AgentsRepo {
       return toAgent(values);
     },
     async listOperationModes(agentId) {
+      if (agentId !== undefined) {
+        const { rows } = await execRaw<Selectable<AgentOperationModesTable>>(ctx, OPERATION_MODES_SQL, [agentId]);
+        return rows.map(toOperationMode);
+      }
       let q = db.selectFrom('agent_operation_modes').selectAll();
       if (agentId !== undefined) q = q.where('agent_id', '=', agentId);
       const rows = await q.orderBy('agent_id').orderBy('operation').execute();
