@@ -47,14 +47,17 @@ function describeChanges(view: ActionWireView): string {
 }
 
 /** The action, whatever its outcome, with a one-line summary and a hint at the next step. */
-export function actionResult(view: ActionWireView, opts: { settled?: boolean } = {}): CallToolResult {
+export function actionResult(
+  view: ActionWireView,
+  opts: { settled?: boolean; errorDetails?: Readonly<Record<string, unknown>> } = {},
+): CallToolResult {
   const structured: Structured = { action_id: view.id, ...view };
   const id = `action ${view.id}, decision ${view.audit_event_id}`;
   if (REFUSED.has(view.status)) {
     const code = view.error?.code ?? view.decision.code ?? view.status;
     const why = view.error?.message ?? view.decision.reasons.join('; ');
     const rules = view.decision.rules.length > 0 ? ` (rules: ${view.decision.rules.join(', ')})` : '';
-    const error = { code, message: why };
+    const error = { code, message: why, ...(opts.errorDetails ? { details: opts.errorDetails } : {}) };
     return result(
       `${view.status === 'failed' ? 'Failed' : 'Refused'} [${code}]: ${why}${rules} — ${id}. Nothing was written.`,
       { ...structured, error },

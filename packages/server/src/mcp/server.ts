@@ -7,6 +7,7 @@
  * schema violation must come back as a coded tool error (`field_not_writable`, `invalid_request`)
  * rather than the SDK's generic validation text.
  */
+import { ActionRequest as ActionRequestSchema } from '@gatehouse/contract';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import {
   CallToolRequestSchema,
@@ -101,6 +102,42 @@ function invalidInput(agent: AgentDefinition, spec: ToolSpec, error: z.ZodError)
 
 type Args = Record<string, unknown>;
 
+/**
+ * A write whose only fault is a field outside the grant, as the action POST /v1/actions would
+ * have submitted: the pipeline refuses it with field_not_writable and records the attempt in the
+ * audit log, as it does over HTTP. The tool's connector, object and operation win over anything
+ * in the arguments. Undefined when anything else is wrong with the arguments.
+ */
+function notWritableRequest(spec: ToolSpec, raw: unknown, error: z.ZodError): ActionRequest | undefined {
+  if (spec.kind !== 'write' || typeof raw !== 'object' || raw === null || Array.isArray(raw)) return undefined;
+  // Unknown keys in `changes` (plus "must name at least one property" when every key is unknown), nothing else.
+  const inChanges = (i: z.core.$ZodIssue) => i.path.at(-1) === 'changes';
+  if (!error.issues.every(inChanges) || !error.issues.some((i) => i.code === 'unrecognized_keys')) return undefined;
+  const body = ActionRequestSchema.safeParse({
+    ...raw,
+    connector: spec.connector,
+    object: spec.object,
+    operation: spec.operation,
+  });
+  if (!body.success || !body.data.records) return undefined;
+  const b = body.data;
+  return {
+    connector: b.connector,
+    object: b.object,
+    operation: b.operation,
+    records: b.records!,
+    reason: b.reason,
+    ...(b.idempotency_key !== undefined ? { idempotencyKey: b.idempotency_key } : {}),
+  };
+}
+
+async function submitAndView(deps: McpDeps, agent: AgentDefinition, request: ActionRequest) {
+  const r = await submitAction(deps.pipeline, agent.id, request);
+  const changeset = r.changeset ?? (await loadAction(deps.pipeline.storage, r.action.id, 100))?.changeset;
+  const approval = r.action.approvalId ? await deps.pipeline.storage.approvals.get(r.action.approvalId) : undefined;
+  return actionView(r.action, changeset, approval);
+}
+
 async function runWrite(deps: McpDeps, agent: AgentDefinition, spec: ToolSpec, args: Args): Promise<CallToolResult> {
   const records = args.records as
     { id: string; changes: Record<string, string | number | boolean | null | undefined> }[] | undefined;
@@ -121,10 +158,7 @@ async function runWrite(deps: McpDeps, agent: AgentDefinition, spec: ToolSpec, a
     reason: args.reason as string,
     ...(args.idempotency_key !== undefined ? { idempotencyKey: args.idempotency_key as string } : {}),
   };
-  const r = await submitAction(deps.pipeline, agent.id, request);
-  const changeset = r.changeset ?? (await loadAction(deps.pipeline.storage, r.action.id, 100))?.changeset;
-  const approval = r.action.approvalId ? await deps.pipeline.storage.approvals.get(r.action.approvalId) : undefined;
-  return actionResult(actionView(r.action, changeset, approval));
+  return actionResult(await submitAndView(deps, agent, request));
 }
 
 async function run(
@@ -209,7 +243,23 @@ export function createMcpServer(deps: McpDeps, agent: AgentDefinition): Server {
       );
     }
     const parsed = spec.input.safeParse(req.params.arguments ?? {});
-    if (!parsed.success) return invalidInput(agent, spec, parsed.error);
+    if (!parsed.success) {
+      const refused = invalidInput(agent, spec, parsed.error);
+      const request = notWritableRequest(spec, req.params.arguments, parsed.error);
+      if (!request) return refused;
+      try {
+        // Refused either way; through the pipeline the attempt is audited like an HTTP one.
+        const view = await submitAndView(deps, agent, request);
+        const details = (refused.structuredContent?.error as { details?: Record<string, unknown> } | undefined)
+          ?.details;
+        return actionResult(
+          view,
+          details && view.error?.code === 'field_not_writable' ? { errorDetails: details } : {},
+        );
+      } catch (e) {
+        return thrownResult(e, deps.logError);
+      }
+    }
     try {
       return await run(deps, agent, spec, parsed.data as Args, extra.signal);
     } catch (e) {

@@ -60,6 +60,8 @@ export async function serveStdio(
   stdin.once('end', () => void close('the client closed stdin'));
   stdin.once('close', () => void close('the client closed stdin'));
   server.onclose = () => void close('the transport closed');
+  // A line that is not JSON-RPC gets no answer from the SDK; say so on stderr instead of nothing.
+  server.onerror = (e) => deps.logError?.(e);
   await server.connect(transport);
   return { closed, close };
 }

@@ -202,6 +202,7 @@ describe('shadow scoring, promotion and dry-run over HTTP', () => {
       /^rule watch-owner-moves would have required approval for 10 of the last 1d's 10 actions/,
     );
     expect(r.json.dry_run_rules).toEqual(['watch-owner-moves']);
-    expect((await t.inject('GET', '/v1/policies/dry-run?rule=nope', t.keys.ana)).json.rules).toEqual([]);
+    // A rule id that is not in the config is a typo, not "matched nothing" (review/regressions.test.ts).
+    expect((await t.inject('GET', '/v1/policies/dry-run?rule=nope', t.keys.ana)).json.error.code).toBe('invalid_query');
   });
 });

@@ -198,6 +198,8 @@ Examples:
         ) => {
           if (!(PROMOTION_TARGETS as readonly string[]).includes(opts.to))
             fail(`--to must be one of ${PROMOTION_TARGETS.join(', ')}`, 2);
+          if (opts.overrideReason !== undefined && opts.overrideReason.trim() === '')
+            fail('--override-reason needs a written reason (it is recorded in the audit log)', 2);
           const config = loadConfigOrExit(opts.config);
           cliActor(opts.as, config);
           const person = config.people.find((p) => p.id === opts.as)!;

@@ -1,8 +1,15 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { loadConfigOrExit } from '../context.js';
 import { action, fail } from '../io.js';
 
 export const AGENT_KEY_ENV = 'GATEHOUSE_AGENT_KEY';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function logLevelArg(v: string): string {
+  if (!LOG_LEVELS.includes(v)) throw new InvalidArgumentError(`must be one of ${LOG_LEVELS.join(', ')}`);
+  return v;
+}
 
 /**
  * `gatehouse mcp`: an MCP server on stdin/stdout for one agent, in process (nothing listens).
@@ -19,7 +26,7 @@ export function registerMcpCommands(program: Command): void {
       '-k, --key <key>',
       `the agent key (default: $${AGENT_KEY_ENV}; prefer the variable: arguments show up in process lists)`,
     )
-    .option('--log-level <level>', 'pino log level on stderr (fatal, error, warn, info, debug)', 'warn')
+    .option('--log-level <level>', 'pino log level on stderr (fatal, error, warn, info, debug)', logLevelArg, 'warn')
     .addHelpText(
       'after',
       `
@@ -63,7 +70,7 @@ Over HTTP, the same tools are at POST /mcp of 'gatehouse serve'. See docs/connec
           {
             pipeline: gh.pipeline,
             version: VERSION,
-            logError: (e) => gh.http.log.error({ err: e }, 'mcp tool failed'),
+            logError: (e) => gh.http.log.error({ err: e }, 'mcp: a tool call or an input line failed'),
           },
           agent,
         );

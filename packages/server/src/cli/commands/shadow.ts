@@ -8,6 +8,7 @@ import {
   DEFAULT_MATCH_WINDOW_MS,
   formatReport,
   loadShadowReport,
+  MAX_REPORT_SPAN_MS,
   reportWire,
 } from '../../core/shadow/index.js';
 import { loadConfigOrExit, withPipeline, withStorage } from '../context.js';
@@ -16,6 +17,7 @@ import { action, fail, print } from '../io.js';
 export function durationArg(v: string): number {
   const ms = parseDuration(v);
   if (ms === undefined) throw new InvalidArgumentError('must be a duration such as 24h, 7d or 14d');
+  if (ms > MAX_REPORT_SPAN_MS) throw new InvalidArgumentError('must be at most 3650d');
   return ms;
 }
 
@@ -69,6 +71,8 @@ export function registerShadowCommands(program: Command): void {
           config?: string;
         }) => {
           if (opts.bucket !== 'day' && opts.bucket !== 'week') fail('--bucket must be day or week', 2);
+          if (opts.operation !== undefined && !/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(opts.operation))
+            fail(`--operation must be 'object.operation', e.g. contacts.update (got '${opts.operation}')`, 2);
           const config = loadConfigOrExit(opts.config);
           if (opts.agent !== undefined && !config.agents.some((a) => a.id === opts.agent))
             fail(`no agent '${opts.agent}' in the config (agents: ${config.agents.map((a) => a.id).join(', ')})`);
@@ -119,8 +123,11 @@ for N" counts actions where enforcing the rule would have given a stricter polic
             ...(opts.rule !== undefined ? { ruleId: opts.rule } : {}),
           }),
         );
-        if (opts.json) return print(JSON.stringify(dryRunWire(report), null, 2));
         const configured = config.policies.filter((p) => p.mode === 'dry_run').map((p) => p.id);
+        // A rule no longer in the config may still have evaluations in the period; a typo has neither.
+        if (opts.rule !== undefined && report.rules.length === 0 && !config.policies.some((p) => p.id === opts.rule))
+          fail(`no policy rule '${opts.rule}' in the config (dry_run rules: ${configured.join(', ') || 'none'})`, 2);
+        if (opts.json) return print(JSON.stringify(dryRunWire(report), null, 2));
         if (report.rules.length === 0) {
           print(
             configured.length === 0

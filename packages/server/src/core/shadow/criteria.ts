@@ -26,6 +26,8 @@ export interface PromoteWhen extends PromotionCriteria {
 
 export const DEFAULT_EVIDENCE_WINDOW_MS = 14 * 86_400_000;
 export const DEFAULT_MATCH_WINDOW_MS = 7 * 86_400_000;
+/** The longest look-back (or match window) a report takes: ten years, well inside what a Date can hold. */
+export const MAX_REPORT_SPAN_MS = 3_650 * 86_400_000;
 
 export const CRITERIA_KEYS = ['min_proposals', 'precision', 'recall', 'rule_adherence', 'min_days'] as const;
 export type CriterionKey = (typeof CRITERIA_KEYS)[number];

@@ -4,6 +4,7 @@ export {
   DEFAULT_EVIDENCE_WINDOW_MS,
   DEFAULT_MATCH_WINDOW_MS,
   evaluateCriteria,
+  MAX_REPORT_SPAN_MS,
   type CriteriaVerdict,
   type CriterionCheck,
   type PromoteWhen,

@@ -24,6 +24,8 @@ import { HOUR_MS, metricSeries, scopeFilter } from './dashboard-series.js';
 
 const READ_ROLES = ['admin', 'approver', 'auditor', 'responder'];
 
+const NoQuery = z.strictObject({});
+
 const DetailQuery = z.strictObject({
   /** Days of hourly points (default 7). */
   days: z.coerce.number().int().min(1).max(30).default(7),
@@ -92,9 +94,11 @@ export function registerBreakerRoutes(app: FastifyInstance, ctx: RouteContext, d
     summary: 'Configured breakers with the state of each scope and its last evaluation.',
     tag: 'breakers',
     auth: 'person',
+    query: NoQuery,
   });
   app.get('/v1/breakers', async (req) => {
     await requirePerson(ctx, req, READ_ROLES);
+    parseInput(NoQuery, req.query, 'query');
     return { results: await listBreakers(deps) };
   });
 
@@ -104,6 +108,7 @@ export function registerBreakerRoutes(app: FastifyInstance, ctx: RouteContext, d
     summary: 'Incidents of a breaker, newest first: evidence, recent actions, paused agents, rollback result.',
     tag: 'breakers',
     auth: 'person',
+    query: NoQuery,
   });
   registry.add({
     method: 'GET',
@@ -172,6 +177,7 @@ export function registerBreakerRoutes(app: FastifyInstance, ctx: RouteContext, d
 
   app.get<{ Params: { id: string } }>('/v1/breakers/:id/incidents', async (req) => {
     await requirePerson(ctx, req, READ_ROLES);
+    parseInput(NoQuery, req.query, 'query');
     return { results: await listIncidents(deps, req.params.id) };
   });
 

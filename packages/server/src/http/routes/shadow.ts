@@ -13,6 +13,7 @@ import {
   DEFAULT_MATCH_WINDOW_MS,
   evidenceWire,
   loadShadowReport,
+  MAX_REPORT_SPAN_MS,
   promoteAgent,
   promotionEvidence,
   PROMOTION_TARGETS,
@@ -27,7 +28,8 @@ const READ_ROLES = ['admin', 'approver', 'auditor'];
 const Duration = z
   .string()
   .refine((s) => parseDuration(s) !== undefined, 'must be a duration such as 24h, 7d or 14d')
-  .transform((s) => parseDuration(s)!);
+  .transform((s) => parseDuration(s)!)
+  .refine((ms) => ms <= MAX_REPORT_SPAN_MS, 'must be at most 3650d');
 const OperationKey = z
   .string()
   .regex(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/, "must be 'object.operation', e.g. contacts.update");
@@ -176,6 +178,12 @@ export function registerShadowRoutes(app: FastifyInstance, ctx: RouteContext): v
       ...(q.rule !== undefined ? { ruleId: q.rule } : {}),
     });
     const configured = ctx.config.policies.filter((p) => p.mode === 'dry_run').map((p) => p.id);
+    // A rule no longer in the config may still have evaluations in the period; a typo has neither.
+    if (q.rule !== undefined && report.rules.length === 0 && !ctx.config.policies.some((p) => p.id === q.rule))
+      throw new GatehouseError(
+        'invalid_query',
+        `no policy rule '${q.rule}' in the config (dry_run rules: ${configured.join(', ') || 'none'})`,
+      );
     return { ...dryRunWire(report), dry_run_rules: configured };
   });
 }
