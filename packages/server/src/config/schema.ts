@@ -39,6 +39,8 @@ const Metric = z
   .string()
   .regex(/^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/, 'must be a dotted metric name such as email.ctr');
 
+const MAX_DURATION_MS = 3_650 * DAY;
+
 /** A duration string → milliseconds. Numbers are refused (unit-less durations are ambiguous). */
 const Duration = z.unknown().transform((value, ctx) => {
   if (value === undefined) {
@@ -48,6 +50,11 @@ const Duration = z.unknown().transform((value, ctx) => {
   const ms = typeof value === 'string' ? parseDuration(value) : undefined;
   if (ms === undefined) {
     ctx.addIssue(issue('invalid_duration', `must be ${DURATION_HINT} (got ${describe(value)})`, value));
+    return z.NEVER;
+  }
+  // Longer spans are typos (and overflow date arithmetic in storage queries).
+  if (ms > MAX_DURATION_MS) {
+    ctx.addIssue(issue('invalid_duration', `must be at most 3650d (got ${describe(value)})`, value));
     return z.NEVER;
   }
   return ms;

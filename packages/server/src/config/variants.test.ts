@@ -125,6 +125,15 @@ const VARIANTS: Variant[] = [
     message: /\(got 24\)/,
   },
   {
+    name: 'absurdly long duration',
+    from: 'expire_after: 24h',
+    to: 'expire_after: 9999999d',
+    at: 'expire_after: 9999999d',
+    path: 'approvals.expire_after',
+    code: 'invalid_duration',
+    message: /must be at most 3650d \(got '9999999d'\)/,
+  },
+  {
     name: 'duplicate agent id',
     from: '- id: campaign-runner',
     to: '- id: lead-router   # pasted from above',

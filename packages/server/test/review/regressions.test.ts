@@ -172,12 +172,13 @@ describe('CLI', () => {
     expect(output(r)).not.toMatch(/\n\s+at /);
   });
 
-  /** BUG: `gatehouse mcp --log-level banana` crashed with pino's stack trace. */
-  it('mcp --log-level that is not a level exits with a usage error, no stack', async () => {
+  /** BUG: `gatehouse mcp|serve --log-level banana` crashed with pino's stack trace. */
+  it.each([
+    ['mcp', '--key', 'gh_agent_x'],
+    ['serve', '--port', '0'],
+  ])('%s --log-level that is not a level exits with a usage error, no stack', async (...command) => {
     const c = cfg();
-    const r = await runCli(['mcp', '--key', 'gh_agent_x', '--log-level', 'banana', '--config', c.file], {
-      env: HOOK_ENV,
-    });
+    const r = await runCli([...command, '--log-level', 'banana', '--config', c.file], { env: HOOK_ENV });
     expect(r.code, output(r)).toBe(1);
     expect(r.stderr).toContain("argument 'banana' is invalid");
     expect(output(r)).not.toMatch(/\n\s+at /);
@@ -228,18 +229,15 @@ describe('CLI', () => {
   });
 });
 
-describe('known bugs outside the reviewed files (reported; flip to it() once fixed)', () => {
+describe('an unknown paging cursor is a caller mistake', () => {
   /**
-   * KNOWN BUG: a paging cursor that names no action/approval (a typo, or one from another
-   * instance's database) is a 500 storage_invalid_input ("afterId nope is not a known action"),
-   * naming an internal field. The storage port refuses the unknown cursor
-   * (adapters/storage/repos/{actions,approvals}.ts) and http/routes/{actions,approvals}.ts pass the
-   * error through. Fix in the routes: answer 400 invalid_query "after: no action 'nope' (pass
-   * paging.next.after from a previous page)". http-errors.test.ts leaves `after` out of its fuzz of
-   * these two lists until then.
+   * Was a 500 storage_invalid_input ("afterId nope is not a known action"), naming an internal
+   * field: the storage port treated a caller's cursor as a programming error.
    */
-  it.fails.each(['/v1/actions?after=nope', '/v1/approvals?after=nope'])('%s is a 4xx', async (url) => {
+  it.each(['/v1/actions?after=nope', '/v1/approvals?after=nope'])('%s is a 400 invalid_cursor', async (url) => {
     const r = await t.inject('GET', url, t.keys.maria);
-    expect(r.status).toBeLessThan(500);
+    expect(r.status).toBe(400);
+    expect(r.json.error.code).toBe('invalid_cursor');
+    expect(r.json.error.message).toMatch(/^after: no (action|approval) 'nope'/);
   });
 });

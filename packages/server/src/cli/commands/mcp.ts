@@ -1,15 +1,8 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { loadConfigOrExit } from '../context.js';
-import { action, fail } from '../io.js';
+import { action, fail, logLevel } from '../io.js';
 
 export const AGENT_KEY_ENV = 'GATEHOUSE_AGENT_KEY';
-
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
-
-function logLevelArg(v: string): string {
-  if (!LOG_LEVELS.includes(v)) throw new InvalidArgumentError(`must be one of ${LOG_LEVELS.join(', ')}`);
-  return v;
-}
 
 /**
  * `gatehouse mcp`: an MCP server on stdin/stdout for one agent, in process (nothing listens).
@@ -26,7 +19,7 @@ export function registerMcpCommands(program: Command): void {
       '-k, --key <key>',
       `the agent key (default: $${AGENT_KEY_ENV}; prefer the variable: arguments show up in process lists)`,
     )
-    .option('--log-level <level>', 'pino log level on stderr (fatal, error, warn, info, debug)', logLevelArg, 'warn')
+    .option('--log-level <level>', 'pino log level on stderr (fatal, error, warn, info, debug)', logLevel, 'warn')
     .addHelpText(
       'after',
       `

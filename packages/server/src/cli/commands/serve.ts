@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { Gatehouse } from '../../create-gatehouse.js';
 import { loadConfigOrExit } from '../context.js';
-import { action, portNumber, print } from '../io.js';
+import { action, logLevel, portNumber, print } from '../io.js';
 
 /** Closes cleanly on SIGINT/SIGTERM: stop taking requests, write the final signed audit checkpoint. */
 export function closeOnSignals(gh: Gatehouse): Promise<void> {
@@ -27,7 +27,7 @@ export function registerServeCommands(program: Command): void {
     )
     .option('-c, --config <file>', 'config file')
     .option('-p, --port <port>', 'listen on this port instead of server.listen', portNumber)
-    .option('--log-level <level>', 'pino log level (fatal, error, warn, info, debug)', 'info')
+    .option('--log-level <level>', 'pino log level (fatal, error, warn, info, debug, trace, silent)', logLevel, 'info')
     .action(
       action(async (opts: { config?: string; port?: number; logLevel: string }) => {
         const config = loadConfigOrExit(opts.config);

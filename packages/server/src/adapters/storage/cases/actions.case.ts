@@ -181,7 +181,7 @@ export function actionCases(ctx: ContractContext): void {
           .sort(),
       );
       expect(await s.actions.list({ agentId, statuses: [], limit: 50 })).toEqual([]);
-      await expectStorageError(s.actions.list({ agentId, afterId: 'act_unknown', limit: 5 }), 'storage_invalid_input');
+      await expectStorageError(s.actions.list({ agentId, afterId: 'act_unknown', limit: 5 }), 'invalid_cursor');
     });
 
     it("counts an agent's actions since a time, optionally by status", async () => {

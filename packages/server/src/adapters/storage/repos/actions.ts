@@ -11,7 +11,6 @@ import {
   fromJson,
   fromJsonOrNull,
   int,
-  invalid,
   num,
   positiveLimit,
   rowsPerInsert,
@@ -169,7 +168,13 @@ export function actionsRepo(ctx: RepoContext): ActionsRepo {
           .select(['created_at', 'id'])
           .where('id', '=', filter.afterId)
           .executeTakeFirst();
-        if (!cursor) throw invalid(`afterId ${filter.afterId} is not a known action`, { field: 'afterId' });
+        // A caller's cursor, not a programming error: a typo or a cursor from another database.
+        if (!cursor)
+          throw new GatehouseError(
+            'invalid_cursor',
+            `after: no action '${filter.afterId}' (pass paging.next.after from a previous page)`,
+            { details: { field: 'after' } },
+          );
         const op = desc ? '<' : '>';
         q = q.where((eb) =>
           eb.or([

@@ -5,19 +5,9 @@
  */
 import type { Selectable, Updateable } from 'kysely';
 import type { ApprovalRow, ApprovalStatus, ApprovalsRepo, VoteRow } from '../../../core/ports/storage.js';
+import { GatehouseError } from '../../../core/errors.js';
 import type { ApprovalsTable, ApprovalVotesTable } from '../schema.js';
-import {
-  fromJson,
-  fromJsonOrNull,
-  int,
-  invalid,
-  num,
-  positiveLimit,
-  toJson,
-  toJsonOrNull,
-  ts,
-  tsOrNull,
-} from '../values.js';
+import { fromJson, fromJsonOrNull, int, num, positiveLimit, toJson, toJsonOrNull, ts, tsOrNull } from '../values.js';
 import type { RepoContext } from './context.js';
 
 const toApproval = (r: Selectable<ApprovalsTable>): ApprovalRow => ({
@@ -90,7 +80,12 @@ export function approvalsRepo({ db }: RepoContext): ApprovalsRepo {
           .select(['created_at', 'id'])
           .where('id', '=', filter.afterId)
           .executeTakeFirst();
-        if (!cursor) throw invalid(`afterId ${filter.afterId} is not a known approval`, { field: 'afterId' });
+        if (!cursor)
+          throw new GatehouseError(
+            'invalid_cursor',
+            `after: no approval '${filter.afterId}' (pass paging.next.after from a previous page)`,
+            { details: { field: 'after' } },
+          );
         q = q.where((eb) =>
           eb.or([
             eb('created_at', '>', cursor.created_at),
