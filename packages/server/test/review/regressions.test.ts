@@ -241,3 +241,13 @@ describe('an unknown paging cursor is a caller mistake', () => {
     expect(r.json.error.message).toMatch(/^after: no (action|approval) 'nope'/);
   });
 });
+
+describe('dashboard pages', () => {
+  /** Was: no X-Frame-Options or frame-ancestors, so a page could frame the decision buttons. */
+  it.each(['/', '/approvals/apr_x'])('%s may not be framed', async (url) => {
+    const r = await t.gh.http.inject({ method: 'GET', url, headers: { accept: 'text/html' } });
+    expect(r.statusCode).toBe(200);
+    expect(r.headers['x-frame-options']).toBe('DENY');
+    expect(r.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+  });
+});

@@ -56,6 +56,17 @@ export async function registerSystemRoutes(app: FastifyInstance, deps: SystemRou
     return doc;
   });
 
+  // The dashboard's pages may not be framed (clickjacking of the decision buttons) or sniffed.
+  app.addHook('onSend', async (_req, reply, payload) => {
+    if (String(reply.getHeader('content-type') ?? '').startsWith('text/html')) {
+      void reply.header('x-frame-options', 'DENY');
+      void reply.header('content-security-policy', "frame-ancestors 'none'");
+      void reply.header('x-content-type-options', 'nosniff');
+      void reply.header('referrer-policy', 'same-origin');
+    }
+    return payload;
+  });
+
   const built = deps.dashboardDir !== undefined && existsSync(join(deps.dashboardDir, 'index.html'));
   if (built) {
     await app.register(fastifyStatic, {
