@@ -277,6 +277,84 @@ export interface Governance {
   notifications: { type: string; target: string }[];
 }
 
+/** A rate with its Wilson 95% interval; `value` is null when the denominator is 0. */
+export interface Rate {
+  value: number | null;
+  ci95: [number, number];
+  successes: number;
+  trials: number;
+}
+
+export interface ShadowMetrics {
+  proposals: number;
+  agreement: number;
+  disagreement: number;
+  missed: number;
+  unconfirmed: number;
+  pending: number;
+  superseded: number;
+  actions: number;
+  allowed: number;
+  precision: Rate;
+  recall: Rate;
+  rule_adherence: Rate;
+}
+
+/** `GET /v1/agents/:id/shadow` (docs/shadow-mode.md). */
+export interface ShadowReport {
+  from: string;
+  to: string;
+  match_window_ms: number;
+  bucket: 'day' | 'week';
+  definitions: Record<string, string>;
+  agents: {
+    agent_id: string;
+    first_proposal_at: string | null;
+    metrics: ShadowMetrics;
+    operations: { operation: string; metrics: ShadowMetrics }[];
+  }[];
+}
+
+export interface CriterionCheck {
+  criterion: string;
+  required: number;
+  actual: number | null;
+  ci95?: [number, number];
+  met: boolean;
+}
+
+/** `POST /v1/agents/:id/promote` (dry run or not): the evidence and the verdict. */
+export interface PromotionEvidence {
+  agent_id: string;
+  operation: string | null;
+  from: string;
+  to: string;
+  window: { from: string; to: string; match_window_ms: number };
+  first_proposal_at: string | null;
+  metrics: ShadowMetrics;
+  criteria: { met: boolean; failed: string[]; checks: CriterionCheck[]; configured: boolean } | null;
+  dry_run?: boolean;
+  override_reason?: string | null;
+  audit_event_id?: string;
+}
+
+/** `GET /v1/agents/:id/modes`. */
+export interface AgentModes {
+  agent_id: string;
+  configured_mode: string;
+  mode: string;
+  mode_set_by: string | null;
+  operations: {
+    operation: string;
+    mode: string;
+    source: string;
+    configured_mode: string | null;
+    set_by: string | null;
+    set_at: string | null;
+    reason: string | null;
+  }[];
+}
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -345,6 +423,13 @@ export const api = {
   agent: (id: string) => request<AgentDetail>('GET', `/v1/agents/${enc(id)}`),
   setMode: (id: string, mode: string, comment: string) =>
     request<{ id: string; mode: string }>('POST', `/v1/agents/${enc(id)}/mode`, { mode, comment }),
+
+  shadow: (id: string) => request<ShadowReport>('GET', `/v1/agents/${enc(id)}/shadow?examples=0`),
+  modes: (id: string) => request<AgentModes>('GET', `/v1/agents/${enc(id)}/modes`),
+  promote: (
+    id: string,
+    body: { to: 'gated' | 'autonomous'; operation?: string; override_reason?: string; dry_run?: boolean },
+  ) => request<PromotionEvidence>('POST', `/v1/agents/${enc(id)}/promote`, body),
 
   actions: (params: { agent?: string; status?: string; limit?: number }) =>
     request<{ results: ActionView[] }>('GET', `/v1/actions${qs(params)}`),

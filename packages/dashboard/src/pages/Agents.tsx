@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { ApiError, api, can, type ActionView, type Agent, type AgentDetail } from '../api.js';
 import { Age, Badge, Dialog, ErrorNote, KeyValue, Loading, pct } from '../components/ui.js';
 import { href, useData, useSession } from '../hooks.js';
+import { ShadowSection } from './AgentShadow.js';
 
 const MODES = ['observe', 'gated', 'autonomous', 'paused'] as const;
 
@@ -249,6 +250,15 @@ function AgentView({ id }: { id: string }) {
           )}
         </section>
       </div>
+      <ShadowSection
+        agentId={data.id}
+        admin={admin}
+        grantOperations={data.grants.flatMap((g) =>
+          g.operations.filter((o) => o !== 'read').flatMap((o) => g.objects.map((obj) => `${obj}.${o}`)),
+        )}
+        modeKey={`${data.mode}:${data.mode_set_at ?? ''}`}
+        onChanged={reload}
+      />
       <section aria-labelledby="grants-h">
         <h2 id="grants-h">Grants</h2>
         <GrantsTable agent={data} />
