@@ -355,6 +355,11 @@ export interface AgentModes {
   }[];
 }
 
+/** What a failed call says to a person: the server's message and its stable code. */
+export function errorText(e: unknown): string {
+  return e instanceof ApiError ? `${e.message} (${e.code})` : String(e);
+}
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,

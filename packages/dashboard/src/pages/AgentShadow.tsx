@@ -7,6 +7,7 @@ import { useEffect, useRef, useState } from 'react';
 import {
   ApiError,
   api,
+  errorText,
   type AgentModes,
   type CriterionCheck,
   type PromotionEvidence,
@@ -443,8 +444,6 @@ function PromoteControl({
   const scope = operation ? `${agentId} ${operation}` : agentId;
   const met = evidence ? evidence.criteria === null || evidence.criteria.met : false;
 
-  const failure = (e: unknown) => (e instanceof ApiError ? `${e.message} (${e.code})` : String(e));
-
   const check = async () => {
     setBusy(true);
     setMessage(undefined);
@@ -452,7 +451,7 @@ function PromoteControl({
       setReason('');
       setEvidence(await api.promote(agentId, { to, dry_run: true, ...(operation ? { operation } : {}) }));
     } catch (e) {
-      setMessage({ ok: false, text: failure(e) });
+      setMessage({ ok: false, text: errorText(e) });
     } finally {
       setBusy(false);
     }
@@ -474,7 +473,7 @@ function PromoteControl({
       setEvidence(undefined);
       onDone();
     } catch (e) {
-      setMessage({ ok: false, text: failure(e) });
+      setMessage({ ok: false, text: errorText(e) });
       setEvidence(undefined);
     } finally {
       setBusy(false);

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { ApiError, api, can, type ActionView, type Agent, type AgentDetail } from '../api.js';
+import { ApiError, api, can, errorText, type ActionView, type Agent, type AgentDetail } from '../api.js';
 import { Age, Badge, Dialog, ErrorNote, KeyValue, Loading, pct } from '../components/ui.js';
 import { href, useData, useSession } from '../hooks.js';
 import { ShadowSection } from './AgentShadow.js';
@@ -174,7 +174,7 @@ function AgentView({ id }: { id: string }) {
       setComment('');
       reload();
     } catch (e) {
-      setMessage({ ok: false, text: e instanceof ApiError ? `${e.message} (${e.code})` : String(e) });
+      setMessage({ ok: false, text: errorText(e) });
       setTarget(undefined);
     }
   };

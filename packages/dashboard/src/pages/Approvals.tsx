@@ -3,6 +3,7 @@ import {
   ApiError,
   api,
   can,
+  errorText,
   type ApprovalDetail,
   type ApprovalSummary,
   type ChangeRecord,
@@ -289,7 +290,7 @@ function ApprovalView({
         reload();
         onDecided();
       } catch (e) {
-        setMessage({ kind: 'error', text: e instanceof ApiError ? `${e.message} (${e.code})` : String(e) });
+        setMessage({ kind: 'error', text: errorText(e) });
       } finally {
         setBusy(false);
       }
@@ -316,9 +317,7 @@ function ApprovalView({
         text:
           e instanceof ApiError && e.status === 404 && e.code !== 'approval_not_found'
             ? 'This server cannot preview edits yet (no POST /v1/approvals/:id/preview).'
-            : e instanceof ApiError
-              ? `${e.message} (${e.code})`
-              : String(e),
+            : errorText(e),
       });
     } finally {
       setBusy(false);

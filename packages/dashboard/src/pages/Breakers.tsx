@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { ApiError, api, can, type Breaker, type BreakerDetail, type Incident } from '../api.js';
+import { ApiError, api, can, errorText, type Breaker, type BreakerDetail, type Incident } from '../api.js';
 import { MetricChart } from '../components/charts.js';
 import { Age, Badge, Dialog, ErrorNote, JsonValue, KeyValue, Loading, pct } from '../components/ui.js';
 import { href, useData, useSession } from '../hooks.js';
@@ -112,7 +112,7 @@ function BreakerView({ id }: { id: string }) {
       setComment('');
       reload();
     } catch (e) {
-      setMessage({ ok: false, text: e instanceof ApiError ? `${e.message} (${e.code})` : String(e) });
+      setMessage({ ok: false, text: errorText(e) });
     }
     setScope(undefined);
   };
