@@ -11,6 +11,7 @@ export default defineConfig({
       '@gatehouse/sdk': src('./packages/sdk/src/index.ts'),
       '@gatehouse/agent-tools/ai': src('./packages/agent-tools/src/ai.ts'),
       '@gatehouse/agent-tools/openai-agents': src('./packages/agent-tools/src/openai-agents.ts'),
+      '@gatehouse/agent-tools/testing': src('./packages/agent-tools/src/testing.ts'),
       '@gatehouse/examples': src('./examples/src/index.ts'),
     },
   },

@@ -4,14 +4,10 @@
  * the AI SDK (through `MockLanguageModelV3`) and the OpenAI Agents SDK (through a `Model`), so
  * both loops do exactly the same thing.
  */
-import type {
-  LanguageModelV3CallOptions,
-  LanguageModelV3GenerateResult,
-  LanguageModelV3Prompt,
-} from '@ai-sdk/provider';
 import type { AgentInputItem, Model, ModelRequest, ModelResponse, StreamEvent } from '@openai/agents';
 import { Usage } from '@openai/agents';
 import { MockLanguageModelV3 } from 'ai/test';
+import { parseJson as parse, scriptedGenerate } from '@gatehouse/agent-tools/testing';
 
 export interface ToolEvent {
   readonly name: string;
@@ -24,70 +20,9 @@ export interface ToolEvent {
 export type Turn = { calls: { name: string; input: Record<string, unknown> }[] } | { text: string };
 export type Script = (history: readonly ToolEvent[]) => Turn;
 
-const parse = (v: unknown): unknown => {
-  if (typeof v !== 'string') return v;
-  try {
-    return JSON.parse(v);
-  } catch {
-    return v;
-  }
-};
-
-/** AI SDK: the history as the language model receives it in its prompt. */
-function historyFromPrompt(prompt: LanguageModelV3Prompt): ToolEvent[] {
-  const inputs = new Map<string, { name: string; input: Record<string, unknown> }>();
-  const events: ToolEvent[] = [];
-  for (const m of prompt) {
-    if (m.role === 'assistant') {
-      for (const p of m.content) {
-        if (p.type === 'tool-call') inputs.set(p.toolCallId, { name: p.toolName, input: parse(p.input) as never });
-      }
-    }
-    if (m.role === 'tool') {
-      for (const p of m.content) {
-        if (p.type !== 'tool-result') continue;
-        const call = inputs.get(p.toolCallId);
-        const o = p.output;
-        const output = o.type === 'json' || o.type === 'error-json' ? o.value : 'value' in o ? parse(o.value) : o;
-        events.push({ name: p.toolName, input: call?.input ?? {}, output });
-      }
-    }
-  }
-  return events;
-}
-
-const usage = {
-  inputTokens: { total: 1, noCache: 1, cacheRead: 0, cacheWrite: 0 },
-  outputTokens: { total: 1, text: 1, reasoning: 0 },
-};
-
 /** The AI SDK's own mock language model, answering from the script. */
 export function scriptedAiModel(script: Script): MockLanguageModelV3 {
-  let n = 0;
-  return new MockLanguageModelV3({
-    doGenerate: async (options: LanguageModelV3CallOptions): Promise<LanguageModelV3GenerateResult> => {
-      const turn = script(historyFromPrompt(options.prompt));
-      if ('text' in turn) {
-        return {
-          content: [{ type: 'text', text: turn.text }],
-          finishReason: { unified: 'stop', raw: 'stop' },
-          usage,
-          warnings: [],
-        };
-      }
-      return {
-        content: turn.calls.map((c) => ({
-          type: 'tool-call' as const,
-          toolCallId: `call_${++n}`,
-          toolName: c.name,
-          input: JSON.stringify(c.input),
-        })),
-        finishReason: { unified: 'tool-calls', raw: 'tool_calls' },
-        usage,
-        warnings: [],
-      };
-    },
-  });
+  return new MockLanguageModelV3({ doGenerate: scriptedGenerate(script) });
 }
 
 /** OpenAI Agents SDK: the history as the model receives it in its input items. */
