@@ -18,7 +18,7 @@ import {
   toJsonOrNull,
   ts,
 } from '../values.js';
-import { atomically, type RepoContext } from './context.js';
+import { atomically, pagingCursor, type RepoContext } from './context.js';
 import { execRaw, insertRows, insertSql } from './hot.js';
 
 const toAction = (r: Selectable<ActionsTable>): ActionRow => ({
@@ -163,18 +163,7 @@ export function actionsRepo(ctx: RepoContext): ActionsRepo {
       if (filter.since !== undefined) q = q.where('created_at', '>=', ts(filter.since, 'since'));
       if (filter.before !== undefined) q = q.where('created_at', '<', ts(filter.before, 'before'));
       if (filter.afterId !== undefined) {
-        const cursor = await db
-          .selectFrom('actions')
-          .select(['created_at', 'id'])
-          .where('id', '=', filter.afterId)
-          .executeTakeFirst();
-        // A caller's cursor, not a programming error: a typo or a cursor from another database.
-        if (!cursor)
-          throw new GatehouseError(
-            'invalid_cursor',
-            `after: no action '${filter.afterId}' (pass paging.next.after from a previous page)`,
-            { details: { field: 'after' } },
-          );
+        const cursor = await pagingCursor(db, 'actions', filter.afterId);
         const op = desc ? '<' : '>';
         q = q.where((eb) =>
           eb.or([

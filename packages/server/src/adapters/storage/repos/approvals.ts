@@ -5,10 +5,9 @@
  */
 import type { Selectable, Updateable } from 'kysely';
 import type { ApprovalRow, ApprovalStatus, ApprovalsRepo, VoteRow } from '../../../core/ports/storage.js';
-import { GatehouseError } from '../../../core/errors.js';
 import type { ApprovalsTable, ApprovalVotesTable } from '../schema.js';
 import { fromJson, fromJsonOrNull, int, num, positiveLimit, toJson, toJsonOrNull, ts, tsOrNull } from '../values.js';
-import type { RepoContext } from './context.js';
+import { pagingCursor, type RepoContext } from './context.js';
 
 const toApproval = (r: Selectable<ApprovalsTable>): ApprovalRow => ({
   id: r.id,
@@ -75,17 +74,7 @@ export function approvalsRepo({ db }: RepoContext): ApprovalsRepo {
       if (filter.status !== undefined) q = q.where('status', '=', filter.status);
       if (filter.actionId !== undefined) q = q.where('action_id', '=', filter.actionId);
       if (filter.afterId !== undefined) {
-        const cursor = await db
-          .selectFrom('approvals')
-          .select(['created_at', 'id'])
-          .where('id', '=', filter.afterId)
-          .executeTakeFirst();
-        if (!cursor)
-          throw new GatehouseError(
-            'invalid_cursor',
-            `after: no approval '${filter.afterId}' (pass paging.next.after from a previous page)`,
-            { details: { field: 'after' } },
-          );
+        const cursor = await pagingCursor(db, 'approvals', filter.afterId);
         q = q.where((eb) =>
           eb.or([
             eb('created_at', '>', cursor.created_at),

@@ -3,7 +3,7 @@
  * few places where SQLite and PostgreSQL differ.
  */
 import type { Expression, Kysely, SqlBool } from 'kysely';
-import type { GatehouseError } from '../../../core/errors.js';
+import { GatehouseError } from '../../../core/errors.js';
 import type { Database } from '../schema.js';
 
 export interface DialectOps {
@@ -37,4 +37,27 @@ export interface RepoContext {
 /** Runs `fn` all-or-nothing: in the caller's transaction if there is one, else in a new one. */
 export function atomically<T>(ctx: RepoContext, fn: (db: Kysely<Database>) => Promise<T>): Promise<T> {
   return ctx.inTransaction ? fn(ctx.db) : ctx.db.transaction().execute(fn);
+}
+
+/**
+ * The (created_at, id) of the row a keyset-paging cursor names. An unknown id is the caller's
+ * mistake (a typo, or a cursor from another database): `invalid_cursor`, naming the wire field.
+ */
+export async function pagingCursor(
+  db: Kysely<Database>,
+  table: 'actions' | 'approvals',
+  id: string,
+): Promise<{ readonly created_at: string; readonly id: string }> {
+  const row = await db.selectFrom(table).select(['created_at', 'id']).where('id', '=', id).executeTakeFirst();
+  if (!row) {
+    const noun = table === 'actions' ? 'action' : 'approval';
+    throw new GatehouseError(
+      'invalid_cursor',
+      `after: no ${noun} '${id}' (pass paging.next.after from a previous page)`,
+      {
+        details: { field: 'after' },
+      },
+    );
+  }
+  return row;
 }
