@@ -3,6 +3,7 @@
  *
  *   npx tsx bench/lib/profile-pipeline.ts stages [actions]   ports, SQL statements and WAL pages per action
  *   npx tsx bench/lib/profile-pipeline.ts cpu [actions]      CPU profile of in-process submitAction
+ *   npx tsx bench/lib/profile-pipeline.ts cpu16 [actions]    the same with 16 concurrent callers (group commit)
  *   npx tsx bench/lib/profile-pipeline.ts http [seconds]     server CPU profile under HTTP load from a 2nd process
  *   npx tsx bench/lib/profile-pipeline.ts bulk [records]     ports and SQL for one action of that many records
  *
@@ -82,11 +83,17 @@ async function stages(b: BenchGatehouse, actions: number): Promise<string> {
   return out.join('\n');
 }
 
-async function cpu(b: BenchGatehouse, actions: number): Promise<string> {
+async function cpu(b: BenchGatehouse, actions: number, workers = 1): Promise<string> {
   await submitMany(b, b.gh.pipeline, 500);
   const file = join(tmpdir(), `gatehouse-pipeline-${process.pid}.cpuprofile`);
-  const { value: ms, profile } = await profileCpu(file, () => submitMany(b, b.gh.pipeline, actions));
-  return `in-process, one at a time: ${(ms / actions).toFixed(3)} ms/action (profiled); profile: ${file}\n${summarizeProfile(profile)}`;
+  const per = Math.ceil(actions / workers);
+  const { value: ms, profile } = await profileCpu(file, async () => {
+    const t0 = performance.now();
+    await Promise.all(Array.from({ length: workers }, (_, w) => submitMany(b, b.gh.pipeline, per, w * per)));
+    return performance.now() - t0;
+  });
+  const how = workers === 1 ? 'one at a time' : `${workers} concurrent`;
+  return `in-process, ${how}: ${(ms / (per * workers)).toFixed(3)} ms/action (profiled); profile: ${file}\n${summarizeProfile(profile)}`;
 }
 
 async function http(b: BenchGatehouse, seconds: number): Promise<string> {
@@ -144,8 +151,9 @@ export async function profilePipeline(mode: string, n: number): Promise<string> 
     if (mode === 'bulk') return await bulk(b, n);
     if (mode === 'stages') return await stages(b, n);
     if (mode === 'cpu') return await cpu(b, n);
+    if (mode === 'cpu16') return await cpu(b, n, 16);
     if (mode === 'http') return await http(b, n);
-    throw new Error(`unknown mode ${mode}: stages | cpu | http | bulk`);
+    throw new Error(`unknown mode ${mode}: stages | cpu | cpu16 | http | bulk`);
   } finally {
     await b.close();
   }

@@ -48,6 +48,7 @@ try {
   };
   for (let k = 0; k < 300; k++) await one();
   await measure('direct, 1 at a time', seqN * 2, 1, direct);
+  await measure('direct, 16 concurrent', seqN * 2, 16, direct);
   await measure('pipeline, 1 at a time', seqN, 1, one);
   await measure('pipeline, 16 concurrent', concN, 16, one);
 } finally {

@@ -23,6 +23,7 @@
  */
 import { sql, type Kysely } from 'kysely';
 import type { Database } from './schema.js';
+import type { DirectQuery } from './sqlite-direct.js';
 
 /** Captured at load: a test's fake timers must not be able to stall every transaction. */
 const nextTurn: (fn: () => void) => void = globalThis.setImmediate.bind(globalThis);
@@ -42,8 +43,13 @@ export interface GroupCommitStats {
   bodies: number;
 }
 
-export function groupCommitter(db: Kysely<Database>, opts: { maxGroup?: number } = {}) {
+export function groupCommitter(db: Kysely<Database>, opts: { maxGroup?: number; direct?: DirectQuery } = {}) {
   const maxGroup = opts.maxGroup ?? 64;
+  const { direct } = opts;
+  // The group's transaction holds the connection, so its savepoint statements may run on it directly.
+  const savepoint = async (trx: Kysely<Database>, text: string) => {
+    if (direct?.(text, [], true) === undefined) await sql.raw(text).execute(trx);
+  };
   const queue: Job[] = [];
   let draining = false;
   const stats: GroupCommitStats = { commits: 0, bodies: 0 };
@@ -64,15 +70,15 @@ export function groupCommitter(db: Kysely<Database>, opts: { maxGroup?: number }
     try {
       await db.transaction().execute(async (trx) => {
         for (const job of group) {
-          await sql`savepoint gh_group`.execute(trx);
+          await savepoint(trx, 'savepoint gh_group');
           try {
             const value = await job.fn(trx);
-            await sql`release gh_group`.execute(trx);
+            await savepoint(trx, 'release gh_group');
             outcomes.push({ ok: true, value });
           } catch (error) {
             // Fails (and so fails the group) when the driver error already ended the transaction.
-            await sql`rollback to gh_group`.execute(trx);
-            await sql`release gh_group`.execute(trx);
+            await savepoint(trx, 'rollback to gh_group');
+            await savepoint(trx, 'release gh_group');
             outcomes.push({ ok: false, error });
           }
         }

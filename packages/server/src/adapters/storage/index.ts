@@ -57,8 +57,12 @@ export function parseStorageUrl(url: string): StorageTarget {
 export async function openStorage(url: string, opts: OpenStorageOptions = {}): Promise<Storage> {
   const target = parseStorageUrl(url);
   if (target.dialect === 'sqlite') {
-    const { openSqliteDatabase, createSqliteKysely, sqliteOps } = await import('./sqlite.js');
-    return createKyselyStorage(createSqliteKysely(openSqliteDatabase(target.path)), sqliteOps);
+    const [{ openSqliteDatabase, createSqliteKysely, sqliteOps }, { sqliteDirect }] = await Promise.all([
+      import('./sqlite.js'),
+      import('./sqlite-direct.js'),
+    ]);
+    const database = openSqliteDatabase(target.path);
+    return createKyselyStorage(createSqliteKysely(database), sqliteOps, sqliteDirect(database));
   }
   const { createPostgresKysely, postgresOps } = await import('./postgres.js');
   return createKyselyStorage(createPostgresKysely(target.url, opts), postgresOps);

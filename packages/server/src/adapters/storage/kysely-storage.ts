@@ -25,6 +25,7 @@ import { keysRepo } from './repos/keys.js';
 import { kpisRepo } from './repos/kpis.js';
 import { credentialsRepo, sessionsRepo } from './repos/sessions.js';
 import type { Database } from './schema.js';
+import type { DirectQuery } from './sqlite-direct.js';
 
 type Translate = (e: unknown) => unknown;
 
@@ -142,24 +143,26 @@ export function groupCommitStats(storage: Storage): Readonly<GroupCommitStats> |
   return groupStats.get(storage);
 }
 
-export function createKyselyStorage(db: Kysely<Database>, ops: DialectOps): Storage {
+export function createKyselyStorage(db: Kysely<Database>, ops: DialectOps, direct?: DirectQuery): Storage {
+  const extra = direct ? { direct } : {};
   const translate = translator(ops);
   const rethrow = (e: unknown): never => {
     throw translate(e);
   };
   let closed: Promise<void> | undefined;
-  const group = ops.groupCommit ? groupCommitter(db) : undefined;
+  const group = ops.groupCommit ? groupCommitter(db, extra) : undefined;
   const run = <T>(body: (trx: Kysely<Database>) => Promise<T>): Promise<T> =>
     group ? group.transaction(body) : db.transaction().execute(body);
 
   const storage: Storage = {
     dialect: ops.name,
-    ...makeRepos({ db, inTransaction: false, ops }, translate),
+    ...makeRepos({ db, inTransaction: false, ops, ...extra }, translate),
 
     migrate: () => runMigrations(db as Kysely<unknown>, ops.name, (e) => ops.classify(e)).catch(rethrow),
 
     // SQLite: concurrent transactions share commits (group-commit.ts); PostgreSQL: one each.
-    transaction: (fn) => run((trx) => fn(lazyRepos({ db: trx, inTransaction: true, ops }, translate))).catch(rethrow),
+    transaction: (fn) =>
+      run((trx) => fn(lazyRepos({ db: trx, inTransaction: true, ops, ...extra }, translate))).catch(rethrow),
 
     ping: async () => {
       await sql`select 1`.execute(db).catch(rethrow);

@@ -4,6 +4,7 @@
  */
 import type { Expression, Kysely, SqlBool } from 'kysely';
 import { GatehouseError } from '../../../core/errors.js';
+import type { DirectQuery } from '../sqlite-direct.js';
 import type { Database } from '../schema.js';
 
 export interface DialectOps {
@@ -32,6 +33,8 @@ export interface RepoContext {
   /** True when `db` is a transaction: multi-statement writes join it instead of opening one. */
   readonly inTransaction: boolean;
   readonly ops: DialectOps;
+  /** SQLite: runs a fixed statement on the connection itself when that is what Kysely would do (sqlite-direct.ts). */
+  readonly direct?: DirectQuery;
 }
 
 /** Runs `fn` all-or-nothing: in the caller's transaction if there is one, else in a new one. */

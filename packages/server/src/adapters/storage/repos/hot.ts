@@ -2,7 +2,8 @@
  * Hand-written SQL for the statements every action runs (audit append, action rows, transitions,
  * change sets, rate windows). Building and compiling a Kysely query costs more CPU than SQLite
  * takes to run one of these small statements; the texts here are fixed, so they are made once
- * and executed through the same Kysely connection (and transaction) as every other query.
+ * and executed on the same connection (and transaction) as every other query: through Kysely's
+ * executor, or on SQLite straight on the connection when that is equivalent (sqlite-direct.ts).
  *
  * Texts use `?` placeholders and double-quoted identifiers, valid on both dialects; PostgreSQL's
  * `$1, $2, …` numbering is applied once per text. No text here contains a literal `?`.
@@ -23,7 +24,9 @@ function forDialect(dialect: RepoContext['ops']['name'], text: string): string {
   return out;
 }
 
-export function execRaw<R>(ctx: RepoContext, text: string, params: readonly unknown[]): Promise<QueryResult<R>> {
+export async function execRaw<R>(ctx: RepoContext, text: string, params: readonly unknown[]): Promise<QueryResult<R>> {
+  const now = ctx.direct?.<R>(text, params, ctx.inTransaction);
+  if (now) return now;
   return ctx.db.executeQuery<R>(CompiledQuery.raw(forDialect(ctx.ops.name, text), params as unknown[]));
 }
 
