@@ -3,8 +3,7 @@
  * defaults that need context (sandbox paths, public_url, approvers), checklist descriptions,
  * and the content versions that approvals bind to.
  */
-import { createHash } from 'node:crypto';
-import canonicalize from 'canonicalize';
+import { canonicalHash } from '../core/audit/canonical.js';
 import type { ParsedConfig } from './schema.js';
 import { BUILT_IN_ROLES } from './schema.js';
 import type {
@@ -26,10 +25,7 @@ const BUILT_IN_DESCRIPTIONS: Record<(typeof BUILT_IN_ROLES)[number], string> = {
 
 /** SHA-256 hex of RFC 8785 canonical JSON: equal data, equal version, whatever the key order. */
 export function contentVersion(value: unknown): string {
-  const json = canonicalize(value ?? null);
-  return createHash('sha256')
-    .update(json ?? 'null')
-    .digest('hex');
+  return canonicalHash(value ?? null);
 }
 
 function versionsOf(raw: Record<string, unknown>, parsed: ParsedConfig): ConfigVersions {

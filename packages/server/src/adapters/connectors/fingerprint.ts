@@ -1,12 +1,13 @@
-import { createHash } from 'node:crypto';
-import canonicalize from 'canonicalize';
+import { canonicalHash } from '../../core/audit/canonical.js';
 import type { PropertyValue } from '../../core/ports/connector.js';
 
-/** SHA-256 (hex) over the RFC 8785 canonical JSON of a value. */
+/**
+ * SHA-256 (hex) over the RFC 8785 canonical JSON of a value. Only plain JSON is accepted
+ * (GatehouseError `audit_not_canonical` otherwise); undefined has no JSON text at all.
+ */
 export function hashCanonical(value: unknown): string {
-  const text = canonicalize(value);
-  if (text === undefined) throw new TypeError('value has no JSON representation');
-  return createHash('sha256').update(text).digest('hex');
+  if (value === undefined) throw new TypeError('value has no JSON representation');
+  return canonicalHash(value);
 }
 
 /**
@@ -14,5 +15,5 @@ export function hashCanonical(value: unknown): string {
  * the record (including `lastmodifieddate`) voids a plan. A record that does not exist hashes as `null`.
  */
 export function fingerprintRecord(properties: Readonly<Record<string, PropertyValue>> | null): string {
-  return hashCanonical(properties);
+  return canonicalHash(properties);
 }

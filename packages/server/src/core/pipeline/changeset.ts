@@ -5,8 +5,7 @@
  * No-op records (after == before) stay in the set, marked `noop`, so the diff shows that the agent
  * asked for them; they never count as changes and are never written.
  */
-import { createHash } from 'node:crypto';
-import canonicalize from 'canonicalize';
+import { canonicalHash } from '../audit/canonical.js';
 import type { ChangePlan, PlannedRecordChange, Reversibility } from '../ports/connector.js';
 
 export interface ChangeSetSummary {
@@ -54,9 +53,7 @@ export function buildChangeSet(plan: ChangePlan, dataSource?: string): ChangeSet
     target: plan.target ?? null,
     records: plan.records.map((r) => [r.object, r.id, r.before, r.after, r.fingerprint, r.reversibility]),
   };
-  const hash = createHash('sha256')
-    .update(canonicalize(content) ?? '')
-    .digest('hex');
+  const hash = canonicalHash(content);
   return {
     hash,
     object: plan.object,
