@@ -50,7 +50,8 @@ export function sealEntries(head: AuditHead | null, drafts: readonly AuditEntryD
   return drafts.map((draft, i) => {
     checkDraft(draft, i);
     seq += 1;
-    // `data` is canonicalised once: its text is both the copy's source and part of the hashed text.
+    // `data` is canonicalised once: its text is part of the hashed text, the stored JSON
+    // (`sealedDataText`) and, parsed on first read, the entry's copy.
     const dataText = canonicalJson(draft.data);
     const body = {
       seq,
@@ -58,13 +59,36 @@ export function sealEntries(head: AuditHead | null, drafts: readonly AuditEntryD
       type: draft.type,
       actor: draft.actor,
       subject: draft.subject ?? null,
-      data: JSON.parse(dataText) as Record<string, unknown>,
       prevHash,
     };
-    const entry: AuditEntry = Object.freeze({ ...body, hash: sha256Hex(entryText(body, dataText)) });
-    prevHash = entry.hash;
+    const hash = sha256Hex(entryText(body, dataText));
+    let data: Record<string, unknown> | undefined;
+    const entry: AuditEntry = Object.freeze({
+      seq: body.seq,
+      at: body.at,
+      type: body.type,
+      actor: body.actor,
+      subject: body.subject,
+      get data() {
+        return (data ??= JSON.parse(dataText) as Record<string, unknown>);
+      },
+      prevHash,
+      hash,
+    });
+    dataTexts.set(entry, dataText);
+    prevHash = hash;
     return entry;
   });
+}
+
+const dataTexts = new WeakMap<AuditEntry, string>();
+
+/**
+ * The canonical JSON text of a sealed entry's `data` (what its hash covers), for storage to
+ * write as is instead of serialising the data again; `undefined` for entries not sealed here.
+ */
+export function sealedDataText(entry: AuditEntry): string | undefined {
+  return dataTexts.get(entry);
 }
 
 function checkDraft(draft: AuditEntryDraft, index: number): void {

@@ -4,6 +4,7 @@
  * entries continue that head's seq without a gap. The hashing itself is core/audit's business.
  */
 import type { Kysely, Selectable } from 'kysely';
+import { sealedDataText } from '../../../core/audit/chain.js';
 import { GatehouseError } from '../../../core/errors.js';
 import type { AuditCheckpoint, AuditEntry, AuditHead, AuditRepo } from '../../../core/ports/storage.js';
 import type { AuditCheckpointsTable, AuditEntriesTable, Database } from '../schema.js';
@@ -45,7 +46,9 @@ function entryValues(e: AuditEntry, expectedSeq: number): Selectable<AuditEntrie
       },
     );
   }
-  if (typeof e.data !== 'object' || e.data === null || Array.isArray(e.data)) {
+  // Sealed by core/audit: the canonical text its hash covers is stored as is (no second serialisation).
+  const sealed = sealedDataText(e);
+  if (sealed === undefined && (typeof e.data !== 'object' || e.data === null || Array.isArray(e.data))) {
     throw invalid(`audit entry ${expectedSeq}: data must be an object`, { field: 'data' });
   }
   return {
@@ -54,7 +57,7 @@ function entryValues(e: AuditEntry, expectedSeq: number): Selectable<AuditEntrie
     type: e.type,
     actor: e.actor,
     subject: e.subject,
-    data: toJson(e.data, 'data'),
+    data: sealed ?? toJson(e.data, 'data'),
     prev_hash: e.prevHash,
     hash: e.hash,
   };
