@@ -5,6 +5,8 @@
  * - WAL + synchronous=NORMAL: readers never block the writer; a commit survives a process crash
  *   (an OS crash may lose the last transactions, never corrupt the file).
  * - busy_timeout: another process holding the write lock makes us wait, not fail.
+ * - WAL checkpoints run in a worker thread, not inside our commits (`../sqlite-checkpointer.ts`):
+ *   `close()` stops it before the connection closes (Kysely's `destroy()` ends in that `close`).
  * - Every transaction begins IMMEDIATE, taking the write lock up front. A deferred transaction
  *   that reads and then writes fails with SQLITE_BUSY if another connection wrote in between, and
  *   the audit append (read head, then insert) relies on holding the lock from its first read.
@@ -24,6 +26,7 @@ import {
   type Dialect,
 } from 'kysely';
 import { GatehouseError } from '../../core/errors.js';
+import { startSqliteCheckpointer } from '../sqlite-checkpointer.js';
 import type { DialectOps } from './repos/context.js';
 import type { Database } from './schema.js';
 
@@ -64,6 +67,12 @@ export function openSqliteDatabase(path: string): BetterSqlite3.Database {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
+    const checkpointer = startSqliteCheckpointer(db);
+    const close = db.close.bind(db);
+    db.close = () => {
+      checkpointer.stop();
+      return close();
+    };
     return withStatementCache(db);
   } catch (cause) {
     throw new GatehouseError(

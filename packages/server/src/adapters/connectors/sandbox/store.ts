@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
 import type { Actor, PropertyHistoryEntry, PropertyValue } from '../../../core/ports/connector.js';
+import { startSqliteCheckpointer } from '../../sqlite-checkpointer.js';
 
 /**
  * The sandbox's storage: one better-sqlite3 database per sandbox (a file or ':memory:').
@@ -143,6 +144,8 @@ export function openSandboxStore(path: string, opts: { readonly readonly?: boole
     db.pragma('synchronous = NORMAL');
     db.exec(SCHEMA_SQL);
   }
+  // WAL checkpoints in a worker thread, not inside our commits; a no-op for ':memory:' and readonly.
+  const checkpointer = startSqliteCheckpointer(db);
   db.function('gh_contains_token', { deterministic: true }, containsToken);
   db.function('gh_lower', { deterministic: true }, (v: unknown) => (typeof v === 'string' ? v.toLowerCase() : v));
 
@@ -371,6 +374,7 @@ export function openSandboxStore(path: string, opts: { readonly readonly?: boole
     },
     close: () => {
       flush();
+      checkpointer.stop();
       db.close();
     },
     isOpen: () => db.open,
