@@ -1,7 +1,8 @@
 /**
  * HTTP load over loopback with node:http keep-alive connections: `concurrency` connections, each
  * sending one POST /v1/actions after another (single-record owner_id updates, unique values). A
- * request counts as a success only when it answers 200 (executed).
+ * request counts as a success only when it answers 200 (executed). With `getPath`, the same
+ * client sends GETs of that path instead (the floor: what the server and client cost alone).
  *
  * Runs in the calling process (`runHttpLoad`) or as a separate process (`runHttpLoadInChild`),
  * because on a 2-core machine a client in the server's process takes the server's CPU.
@@ -22,21 +23,30 @@ export interface HttpLoadSpec {
   readonly concurrency: number;
   readonly warmupMs: number;
   readonly durationMs: number;
+  /** `GET <path>` instead of the actions (the HTTP floor: the same server and client, no pipeline). */
+  readonly getPath?: string;
 }
 
-function post(agent: Agent, url: URL, token: string, body: string): Promise<true | string> {
+function send(
+  agent: Agent,
+  url: URL,
+  token: string,
+  body: string | undefined,
+  getPath?: string,
+): Promise<true | string> {
   return new Promise((resolve) => {
     const req = request(
       {
         agent,
         host: url.hostname,
         port: url.port,
-        method: 'POST',
-        path: '/v1/actions',
+        method: getPath === undefined ? 'POST' : 'GET',
+        path: getPath ?? '/v1/actions',
         headers: {
           authorization: `Bearer ${token}`,
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(body),
+          ...(body === undefined
+            ? {}
+            : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }),
         },
       },
       (res) => {
@@ -60,7 +70,10 @@ export async function runHttpLoad(spec: HttpLoadSpec): Promise<LoadResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: spec.concurrency });
   try {
     return await runLoad(
-      (_w, i) => post(agent, url, spec.token, JSON.stringify(ownerUpdate(spec.ids[i % spec.ids.length]!))),
+      (_w, i) =>
+        spec.getPath === undefined
+          ? send(agent, url, spec.token, JSON.stringify(ownerUpdate(spec.ids[i % spec.ids.length]!)))
+          : send(agent, url, spec.token, undefined, spec.getPath),
       spec,
     );
   } finally {
