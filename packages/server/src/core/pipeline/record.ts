@@ -313,7 +313,7 @@ export async function finishAction(
         ...(patch.result !== undefined ? { result: patch.result } : {}),
         ...(patch.error !== undefined ? { error: patch.error } : {}),
       },
-      { status: action.status, version: action.version },
+      { status: action.status, version: action.version, row: action },
     );
     if (!updated) return undefined;
     await tx.transitions.append({

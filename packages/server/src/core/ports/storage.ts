@@ -179,6 +179,12 @@ export type ActionPatch = Partial<
 export interface ActionExpectation {
   readonly status?: string | readonly string[];
   readonly version?: number;
+  /**
+   * The row as the caller holds it. When its version is `version`, a successful update answers
+   * it with the patch applied instead of reading the row back (the compare-and-set on the
+   * version proves the stored row is that one).
+   */
+  readonly row?: ActionRow;
 }
 
 export interface ActionListFilter extends Partial<PageOptions> {

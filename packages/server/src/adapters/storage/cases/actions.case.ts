@@ -120,6 +120,29 @@ export function actionCases(ctx: ContractContext): void {
       expect(await s.actions.get(a.id)).toEqual(either);
     });
 
+    it('an update given the caller row answers exactly what reading it back would', async () => {
+      const s = ctx.storage();
+      const a = await seedAction(s, { status: 'executing' });
+      const t1 = at(T0, MINUTE);
+      const patch = { status: 'executed', result: { applied: [{ id: 'c_1' }] }, updatedAt: t1 };
+      const moved = await s.actions.update(a.id, patch, { status: 'executing', version: a.version, row: a });
+      expect(moved).toEqual(await s.actions.get(a.id));
+      expect(moved).toMatchObject({ status: 'executed', version: a.version + 1, result: patch.result });
+      // A row at another version than expected is not trusted: the answer is read back.
+      const stale = { ...moved!, status: 'made-up', version: 1 };
+      const again = await s.actions.update(
+        a.id,
+        { status: 'failed', updatedAt: t1 },
+        { version: moved!.version, row: stale },
+      );
+      expect(again).toEqual(await s.actions.get(a.id));
+      expect(again).toMatchObject({ status: 'failed', version: moved!.version + 1 });
+      // The compare-and-set still decides: a lost race answers undefined, whatever row was given.
+      expect(
+        await s.actions.update(a.id, { status: 'x', updatedAt: t1 }, { version: moved!.version, row: moved! }),
+      ).toBeUndefined();
+    });
+
     it('of 10 parallel moves from the same version exactly one wins', async () => {
       const s = ctx.storage();
       const a = await seedAction(s, { status: 'approved' });

@@ -4,7 +4,14 @@
  * rows another instance holds.
  */
 import type { Selectable, Updateable } from 'kysely';
-import type { ActionRow, ActionsRepo, TransitionRow, TransitionsRepo } from '../../../core/ports/storage.js';
+import type {
+  ActionPatch,
+  ActionRow,
+  ActionsRepo,
+  NewAction,
+  TransitionRow,
+  TransitionsRepo,
+} from '../../../core/ports/storage.js';
 import { GatehouseError } from '../../../core/errors.js';
 import type { ActionsTable } from '../schema.js';
 import {
@@ -21,7 +28,9 @@ import {
 import { atomically, pagingCursor, type RepoContext } from './context.js';
 import { execRaw, insertRows, insertSql } from './hot.js';
 
-const toAction = (r: Selectable<ActionsTable>): ActionRow => ({
+type JsonColumns = Pick<ActionRow, 'request' | 'decision' | 'result' | 'error'>;
+
+const rowOf = (r: Selectable<ActionsTable>, json: JsonColumns): ActionRow => ({
   id: r.id,
   agentId: r.agent_id,
   connector: r.connector,
@@ -29,16 +38,43 @@ const toAction = (r: Selectable<ActionsTable>): ActionRow => ({
   operation: r.operation,
   status: r.status,
   idempotencyKey: r.idempotency_key,
-  request: fromJson(r.request),
-  decision: fromJsonOrNull(r.decision),
-  result: fromJsonOrNull(r.result),
-  error: fromJsonOrNull(r.error),
+  ...json,
   changesetId: r.changeset_id,
   approvalId: r.approval_id,
   parentActionId: r.parent_action_id,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
   version: num(r.version),
+});
+
+const toAction = (r: Selectable<ActionsTable>): ActionRow =>
+  rowOf(r, {
+    request: fromJson(r.request),
+    decision: fromJsonOrNull(r.decision),
+    result: fromJsonOrNull(r.result),
+    error: fromJsonOrNull(r.error),
+  });
+
+/** The row just inserted: the caller's values, not parsed back from the JSON text they were stored as. */
+const inserted = (row: NewAction, v: Selectable<ActionsTable>): ActionRow =>
+  rowOf(v, {
+    request: row.request,
+    decision: row.decision ?? null,
+    result: row.result ?? null,
+    error: row.error ?? null,
+  });
+
+/** `base` with `patch` applied, as a read-back of the updated row would answer it. */
+const patched = (base: ActionRow, patch: ActionPatch, version: number): ActionRow => ({
+  ...base,
+  updatedAt: patch.updatedAt,
+  version,
+  ...(patch.status !== undefined ? { status: patch.status } : {}),
+  ...(patch.decision !== undefined ? { decision: patch.decision } : {}),
+  ...(patch.result !== undefined ? { result: patch.result } : {}),
+  ...(patch.error !== undefined ? { error: patch.error } : {}),
+  ...(patch.changesetId !== undefined ? { changesetId: patch.changesetId } : {}),
+  ...(patch.approvalId !== undefined ? { approvalId: patch.approvalId } : {}),
 });
 
 const ACTION_COLUMNS = [
@@ -107,11 +143,11 @@ export function actionsRepo(ctx: RepoContext): ActionsRepo {
       const params = ACTION_COLUMNS.map((c) => values[c]);
       if (values.idempotency_key === null) {
         await execRaw(ctx, insertSql('actions', ACTION_COLUMNS, 1), params);
-        return { inserted: true, row: toAction(values) };
+        return { inserted: true, row: inserted(row, values) };
       }
       // DO NOTHING (not an error) so a duplicate does not abort the caller's PostgreSQL transaction.
-      const inserted = (await execRaw<{ id: string }>(ctx, INSERT_KEYED_SQL, params)).rows[0];
-      if (inserted) return { inserted: true, row: toAction(values) };
+      const keyed = (await execRaw<{ id: string }>(ctx, INSERT_KEYED_SQL, params)).rows[0];
+      if (keyed) return { inserted: true, row: inserted(row, values) };
       const existing = await findByIdempotencyKey(values.agent_id, values.idempotency_key);
       // Unreachable unless the row vanished between the two statements (actions are never deleted).
       if (!existing) throw new GatehouseError('conflict', 'idempotency key conflict, but no action holds the key');
@@ -147,9 +183,12 @@ export function actionsRepo(ctx: RepoContext): ActionsRepo {
         where += ' and "version" = ?';
         params.push(expect.version);
       }
-      const text = `update "actions" set ${names.map((n) => `"${n}" = ?`).join(', ')}, "version" = "version" + 1 where ${where} returning *`;
+      // The caller's row at the expected version is the stored row: answer it patched, not read back.
+      const base = expect.row !== undefined && expect.row.version === expect.version ? expect.row : undefined;
+      const text = `update "actions" set ${names.map((n) => `"${n}" = ?`).join(', ')}, "version" = "version" + 1 where ${where} returning ${base ? '"version"' : '*'}`;
       const r = (await execRaw<Selectable<ActionsTable>>(ctx, text, params)).rows[0];
-      return r && toAction(r);
+      if (!r) return undefined;
+      return base ? patched(base, patch, num(r.version)) : toAction(r);
     },
 
     async list(filter = {}) {
