@@ -42,15 +42,23 @@ async function walPagesPerAction(b: BenchGatehouse, n: number): Promise<string> 
   const sandbox = new BetterSqlite3(join(b.dir, 'sandbox-crm.db'));
   const log = (db: BetterSqlite3.Database, mode: string) =>
     (db.pragma(`wal_checkpoint(${mode})`) as { log: number }[])[0]?.log ?? 0;
+  // The background checkpointer (adapters/sqlite-checkpointer.ts) may hold the WAL for a moment:
+  // start from an empty WAL, or say the figure is not available.
+  const emptied = async (db: BetterSqlite3.Database) => {
+    for (let i = 0; i < 20; i++) {
+      if (log(db, 'TRUNCATE') === 0) return true;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return false;
+  };
   try {
-    log(storage, 'TRUNCATE');
-    log(sandbox, 'TRUNCATE');
+    if (!(await emptied(storage)) || !(await emptied(sandbox)))
+      return 'WAL pages per action: n/a (the WAL could not be emptied)';
     await submitMany(b, b.gh.pipeline, n, 7);
     const pageSize = Number(storage.pragma('page_size', { simple: true }));
-    const auto = Number(storage.pragma('wal_autocheckpoint', { simple: true }));
     const s = log(storage, 'PASSIVE') / n;
     const c = log(sandbox, 'PASSIVE') / n;
-    return `WAL pages appended per action: storage ${s.toFixed(1)}, sandbox ${c.toFixed(1)} (page ${pageSize} B: ${(((s + c) * pageSize) / 1024).toFixed(0)} KiB/action); auto-checkpoint every ${auto} pages = every ~${Math.round(auto / s)} actions on storage`;
+    return `WAL pages appended per action (one at a time): storage ${s.toFixed(1)}, sandbox ${c.toFixed(1)} (page ${pageSize} B: ${(((s + c) * pageSize) / 1024).toFixed(0)} KiB/action); checkpoints run in a worker thread (adapters/sqlite-checkpointer.ts)`;
   } finally {
     storage.close();
     sandbox.close();
