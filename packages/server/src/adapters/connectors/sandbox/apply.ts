@@ -8,11 +8,11 @@ import {
   type ChangePlan,
   type PropertyValue,
 } from '../../../core/ports/connector.js';
-import { fingerprintRecord, hashCanonical } from '../fingerprint.js';
+import { hashCanonical } from '../fingerprint.js';
 import { invalidValue } from './planner.js';
 import { propertyOf } from './query.js';
 import { fullProperties, ID_PREFIX, objectOf } from './schema.js';
-import type { SandboxStore, StoredRecord } from './store.js';
+import type { SandboxStore, WritableRecord } from './store.js';
 
 /**
  * Applying a plan. One IMMEDIATE transaction does, in this order: idempotency lookup, fingerprint
@@ -23,9 +23,10 @@ import type { SandboxStore, StoredRecord } from './store.js';
 
 const ACTOR_KINDS: readonly Actor['kind'][] = ['agent', 'person', 'integration', 'system'];
 
+const bad = (field: string, message: string) =>
+  new GatehouseError(CONNECTOR_ERROR_CODES.invalidRequest, message, { details: { field } });
+
 export function checkContext(ctx: ApplyContext): void {
-  const bad = (field: string, message: string) =>
-    new GatehouseError(CONNECTOR_ERROR_CODES.invalidRequest, message, { details: { field } });
   if (typeof ctx?.idempotencyKey !== 'string' || ctx.idempotencyKey === '' || ctx.idempotencyKey.length > 512) {
     throw bad('idempotencyKey', 'idempotencyKey must be a non-empty string of at most 512 characters');
   }
@@ -125,15 +126,14 @@ function applyInTransaction(
     }
     return { ...(JSON.parse(prior.result) as ApplyResult & { type: 'applied' }), replayed: true };
   }
-  const invalid = [
-    ...(plan.invalid ?? []),
-    ...plan.records.flatMap((r) =>
-      Object.entries(r.after).flatMap(([name, value]) => {
-        const message = invalidValue(propertyOf(objectOf(r.object), name), value);
-        return message ? [{ id: r.id, property: name, message }] : [];
-      }),
-    ),
-  ];
+  const invalid: { id: string; property: string; message: string }[] = [...(plan.invalid ?? [])];
+  for (const r of plan.records) {
+    const object = objectOf(r.object);
+    for (const [name, value] of Object.entries(r.after)) {
+      const message = invalidValue(propertyOf(object, name), value);
+      if (message) invalid.push({ id: r.id, property: name, message });
+    }
+  }
   if (invalid.length > 0) {
     return failed(
       'invalid_plan',
@@ -143,14 +143,14 @@ function applyInTransaction(
   }
 
   const stale: { id: string; expected: string; actual: string | null }[] = [];
-  // Records as read for the fingerprint check, reused by the writes below (same transaction).
-  const read = new Map<number, StoredRecord>();
+  // Properties as read for the fingerprint check, reused by the writes below (same transaction).
+  const read = new Map<number, WritableRecord>();
   if (!creating) {
     plan.records.forEach((r, i) => {
-      const current = store.get(r.object, r.id);
-      const actual = current && !current.archived ? fingerprintRecord(current.properties) : null;
+      const properties = store.liveProperties(r.object, r.id);
+      const actual = properties ? store.fingerprint(properties) : null;
       if (actual !== r.fingerprint) stale.push({ id: r.id, expected: r.fingerprint, actual });
-      else if (current) read.set(i, current);
+      else if (properties) read.set(i, { object: r.object, id: r.id, properties });
     });
   }
   if (stale.length > 0) return { type: 'stale', stale };
@@ -172,11 +172,17 @@ function applyInTransaction(
       continue;
     }
     // A record listed twice was read once per listing; the second write must see the first.
-    const current = (seen.has(`${r.object}/${r.id}`) ? store.get(r.object, r.id) : read.get(i))!;
+    const current = (seen.has(`${r.object}/${r.id}`) ? store.read(r.object, r.id) : read.get(i))!;
     seen.add(`${r.object}/${r.id}`);
     const changes: Record<string, PropertyValue> = {};
-    for (const [name, value] of Object.entries(r.after)) if (current.properties[name] !== value) changes[name] = value;
-    if (Object.keys(changes).length === 0) continue;
+    let changed = false;
+    for (const [name, value] of Object.entries(r.after)) {
+      if (current.properties[name] !== value) {
+        changes[name] = value;
+        changed = true;
+      }
+    }
+    if (!changed) continue;
     if ('lastmodifieddate' in current.properties) changes['lastmodifieddate'] = appliedAt;
     store.writeProperties(current, changes, appliedAt, ctx.source, ctx.actor);
     written.push({ id: r.id });

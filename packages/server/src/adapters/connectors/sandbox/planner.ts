@@ -11,7 +11,7 @@ import {
 import { fingerprintRecord } from '../fingerprint.js';
 import { isList, normalizeDatetime, propertyOf } from './query.js';
 import { objectOf, type CompiledObject } from './schema.js';
-import type { SandboxStore, StoredRecord } from './store.js';
+import type { SandboxStore, SharedRecord } from './store.js';
 
 /**
  * Planning turns a change request into a change plan without writing anything: per record the
@@ -50,28 +50,31 @@ export function invalidValue(prop: PropertySchema, value: unknown): string | und
   }
 }
 
-const live = (store: SandboxStore, object: string, id: string): StoredRecord | undefined => {
-  const record = store.get(object, id);
+/** The record as stored (shared, read-only properties: planning never writes), or undefined if missing or archived. */
+const live = (store: SandboxStore, object: string, id: string): SharedRecord | undefined => {
+  const record = store.read(object, id);
   return record && !record.archived ? record : undefined;
 };
 
 function change(
-  record: StoredRecord,
+  store: SandboxStore,
+  record: SharedRecord,
   after: Record<string, PropertyValue>,
   reversibility: Reversibility,
 ): PlannedRecordChange {
   const before: Record<string, PropertyValue> = {};
   let noop = true;
   for (const [name, value] of Object.entries(after)) {
-    before[name] = record.properties[name] ?? null;
-    if (before[name] !== value) noop = false;
+    const was = record.properties[name] ?? null;
+    before[name] = was;
+    if (was !== value) noop = false;
   }
   return {
     object: record.object,
     id: record.id,
     before,
     after,
-    fingerprint: fingerprintRecord(record.properties),
+    fingerprint: store.fingerprint(record.properties),
     reversibility,
     noop,
   };
@@ -107,7 +110,7 @@ function planUpdate(store: SandboxStore, object: CompiledObject, req: ChangeRequ
   for (const r of records) {
     const record = live(store, object.schema.name, r.id);
     if (!record) missing.push(r.id);
-    else planned.push(change(record, { ...r.changes }, 'reversible'));
+    else planned.push(change(store, record, { ...r.changes }, 'reversible'));
   }
   return { object: object.schema.name, operation: req.operation, records: planned, missing, invalid };
 }
@@ -151,17 +154,18 @@ function planLaunch(store: SandboxStore, object: CompiledObject, req: ChangeRequ
       invalid.push({ id: target.id, property: 'status', message: `${target.id} has already been sent` });
     if (!target.properties['list_id'])
       invalid.push({ id: target.id, property: 'list_id', message: `${target.id} has no recipient list` });
-    records.push(change(target, { status: 'sent' }, 'irreversible'));
+    records.push(change(store, target, { status: 'sent' }, 'irreversible'));
     return { ...base, records, missing, invalid };
   }
   if (status === 'active' || status === 'sent') {
     invalid.push({ id: target.id, property: 'status', message: `campaign ${target.id} is already ${status}` });
   }
-  records.push(change(target, { status: 'active' }, 'irreversible'));
+  records.push(change(store, target, { status: 'active' }, 'irreversible'));
   for (const emailId of (target.properties['email_ids'] ?? '').split(';').filter(Boolean)) {
     const email = live(store, 'marketing_emails', emailId);
     if (!email) missing.push(emailId);
-    else if (email.properties['status'] !== 'sent') records.push(change(email, { status: 'sent' }, 'irreversible'));
+    else if (email.properties['status'] !== 'sent')
+      records.push(change(store, email, { status: 'sent' }, 'irreversible'));
   }
   return { ...base, records, missing, invalid };
 }
@@ -176,7 +180,7 @@ function planPause(store: SandboxStore, object: CompiledObject, req: ChangeReque
     status === 'draft' || status === 'sent'
       ? [{ id: target.id, property: 'status', message: `campaign ${target.id} is ${status} and cannot be paused` }]
       : [];
-  return { ...base, records: [change(target, { status: 'paused' }, 'compensatable')], missing: [], invalid };
+  return { ...base, records: [change(store, target, { status: 'paused' }, 'compensatable')], missing: [], invalid };
 }
 
 /** Enrolling writes the enrolled contacts (as HubSpot's hs_latest_sequence_enrolled); compensatable by unenrolling. */
@@ -201,7 +205,12 @@ function planEnroll(store: SandboxStore, object: CompiledObject, req: ChangeRequ
     if (!contact) missing.push(id);
     else
       records.push(
-        change(contact, { hs_sequences_is_enrolled: 'true', hs_latest_sequence_enrolled: target.id }, 'compensatable'),
+        change(
+          store,
+          contact,
+          { hs_sequences_is_enrolled: 'true', hs_latest_sequence_enrolled: target.id },
+          'compensatable',
+        ),
       );
   }
   return { ...base, records, missing, invalid };

@@ -13,7 +13,7 @@ import {
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import { checkLimit, compileSearch, isList, listCursor, normalizeDatetime, propertyOf } from './query.js';
 import type { CompiledObject } from './schema.js';
-import type { HistoryRow, SandboxStore, StoredRecord } from './store.js';
+import type { HistoryRow, SandboxStore, SharedRecord, StoredRecord } from './store.js';
 
 /**
  * The read half of the connector port over a sandbox-format store: list, get, getMany, search,
@@ -29,6 +29,14 @@ export const toCrm = (record: StoredRecord, properties?: readonly string[]): Crm
   properties: properties
     ? Object.fromEntries(properties.map((p) => [p, record.properties[p] ?? null]))
     : record.properties,
+  createdAt: record.createdAt,
+  updatedAt: record.updatedAt,
+});
+
+/** A record read through the store's parse cache, with a properties map of the caller's own. */
+const ownCrm = (record: SharedRecord): CrmRecord => ({
+  id: record.id,
+  properties: { ...record.properties },
   createdAt: record.createdAt,
   updatedAt: record.updatedAt,
 });
@@ -110,8 +118,8 @@ export function createStoreReads(store: SandboxStore, objectOf: (object: string)
     },
 
     get(object: string, id: string): CrmRecord | undefined {
-      const record = store.get(objectOf(object).schema.name, id);
-      return record && !record.archived ? toCrm(record) : undefined;
+      const record = store.read(objectOf(object).schema.name, id);
+      return record && !record.archived ? ownCrm(record) : undefined;
     },
 
     getMany(object: string, ids: readonly string[]): Map<string, CrmRecord> {
@@ -119,8 +127,8 @@ export function createStoreReads(store: SandboxStore, objectOf: (object: string)
       if (!isList(ids)) throw badRequest('ids', 'ids must be a list');
       const found = new Map<string, CrmRecord>();
       for (const id of ids) {
-        const record = typeof id === 'string' ? store.get(name, id) : undefined;
-        if (record && !record.archived) found.set(id, toCrm(record));
+        const record = typeof id === 'string' ? store.read(name, id) : undefined;
+        if (record && !record.archived) found.set(id, ownCrm(record));
       }
       return found;
     },
