@@ -3,7 +3,7 @@
  * them up by that hash (an indexed equality lookup, no per-request slow hash). The printable
  * prefix names the kind so a leaked key is recognisable in logs and secret scanners.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 
 export const KEY_KINDS = { agent: 'gh_agent_', person: 'gh_person_', ingest: 'gh_ingest_' } as const;
 export type KeyKind = keyof typeof KEY_KINDS;
@@ -22,8 +22,9 @@ export function generateKey(kind: KeyKind): { token: string; hash: string; prefi
   return { token, hash: hashKey(token), prefix: token.slice(0, KEY_KINDS[kind].length + 6) };
 }
 
+/** One-shot `crypto.hash` (Node ≥ 20.12): the same digest as createHash().update().digest(), with less overhead. */
 export function hashKey(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex');
+  return hash('sha256', token, 'hex');
 }
 
 export function isWellFormedKey(token: string): boolean {

@@ -57,14 +57,16 @@ export async function registerSystemRoutes(app: FastifyInstance, deps: SystemRou
   });
 
   // The dashboard's pages may not be framed (clickjacking of the decision buttons) or sniffed.
-  app.addHook('onSend', async (_req, reply, payload) => {
-    if (String(reply.getHeader('content-type') ?? '').startsWith('text/html')) {
+  // Callback style, not async: every response passes here, and a promise per response costs more than the check.
+  app.addHook('onSend', (_req, reply, payload, done) => {
+    const type = reply.getHeader('content-type');
+    if (typeof type === 'string' ? type.startsWith('text/html') : String(type ?? '').startsWith('text/html')) {
       void reply.header('x-frame-options', 'DENY');
       void reply.header('content-security-policy', "frame-ancestors 'none'");
       void reply.header('x-content-type-options', 'nosniff');
       void reply.header('referrer-policy', 'same-origin');
     }
-    return payload;
+    done(null, payload);
   });
 
   const built = deps.dashboardDir !== undefined && existsSync(join(deps.dashboardDir, 'index.html'));
