@@ -140,4 +140,42 @@ describe('SQLite storage uses group commit', () => {
       await storage.close();
     }
   });
+
+  it('a body rolled back after appending does not leave its head for the next body of the group', async () => {
+    const storage = await openStorage(`sqlite:${join(dir, 'storage.db')}`);
+    const entry = (subject: string) => (head: { seq: number; hash: string } | null) => [
+      {
+        seq: (head?.seq ?? 0) + 1,
+        at: '2026-01-05T09:00:00.000Z',
+        type: 'test',
+        actor: 'system',
+        subject,
+        data: {},
+        prevHash: head?.hash ?? 'genesis',
+        hash: `h-${subject}`,
+      },
+    ];
+    try {
+      await storage.migrate();
+      const results = await Promise.allSettled(
+        ['a', 'b', 'c', 'd'].map((subject) =>
+          storage.transaction(async (tx) => {
+            await tx.audit.append(entry(subject));
+            if (subject === 'b' || subject === 'd') await tx.audit.append(entry(`${subject}2`));
+            if (subject === 'b') throw new Error('b changes its mind');
+          }),
+        ),
+      );
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+      const entries = await storage.audit.list({ limit: 100 });
+      expect(entries.map((e) => [e.seq, e.subject, e.prevHash])).toEqual([
+        [1, 'a', 'genesis'],
+        [2, 'c', 'h-a'],
+        [3, 'd', 'h-c'],
+        [4, 'd2', 'h-d'],
+      ]);
+    } finally {
+      await storage.close();
+    }
+  });
 });

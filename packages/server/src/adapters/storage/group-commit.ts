@@ -43,9 +43,17 @@ export interface GroupCommitStats {
   bodies: number;
 }
 
-export function groupCommitter(db: Kysely<Database>, opts: { maxGroup?: number; direct?: DirectQuery } = {}) {
+export function groupCommitter(
+  db: Kysely<Database>,
+  opts: {
+    maxGroup?: number;
+    direct?: DirectQuery;
+    /** Told when a body's writes are rolled back to its savepoint (state cached for the transaction is stale). */
+    onRollback?: (trx: Kysely<Database>) => void;
+  } = {},
+) {
   const maxGroup = opts.maxGroup ?? 64;
-  const { direct } = opts;
+  const { direct, onRollback } = opts;
   // The group's transaction holds the connection, so its savepoint statements may run on it directly.
   const savepoint = async (trx: Kysely<Database>, text: string) => {
     if (direct?.(text, [], true) === undefined) await sql.raw(text).execute(trx);
@@ -77,6 +85,7 @@ export function groupCommitter(db: Kysely<Database>, opts: { maxGroup?: number; 
             outcomes.push({ ok: true, value });
           } catch (error) {
             // Fails (and so fails the group) when the driver error already ended the transaction.
+            onRollback?.(trx);
             await savepoint(trx, 'rollback to gh_group');
             await savepoint(trx, 'release gh_group');
             outcomes.push({ ok: false, error });

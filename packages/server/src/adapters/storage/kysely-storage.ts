@@ -13,7 +13,7 @@ import { runMigrations } from './migrations/index.js';
 import { actionsRepo, transitionsRepo } from './repos/actions.js';
 import { agentsRepo } from './repos/agents.js';
 import { approvalsRepo } from './repos/approvals.js';
-import { auditRepo } from './repos/audit.js';
+import { auditRepo, forgetAuditHead } from './repos/audit.js';
 import { breakersRepo } from './repos/breakers.js';
 import { changesetsRepo } from './repos/changesets.js';
 import { deliveriesRepo } from './repos/deliveries.js';
@@ -150,7 +150,7 @@ export function createKyselyStorage(db: Kysely<Database>, ops: DialectOps, direc
     throw translate(e);
   };
   let closed: Promise<void> | undefined;
-  const group = ops.groupCommit ? groupCommitter(db, extra) : undefined;
+  const group = ops.groupCommit ? groupCommitter(db, { ...extra, onRollback: forgetAuditHead }) : undefined;
   const run = <T>(body: (trx: Kysely<Database>) => Promise<T>): Promise<T> =>
     group ? group.transaction(body) : db.transaction().execute(body);
 

@@ -66,6 +66,20 @@ function entryValues(e: AuditEntry, expectedSeq: number): Selectable<AuditEntrie
 const HEAD_SQL = 'select "seq", "hash" from "audit_entries" order by "seq" desc limit 1';
 const ENTRY_FIELDS = ['seq', 'at', 'type', 'actor', 'subject', 'data', 'prev_hash', 'hash'] as const;
 
+/**
+ * The head each open transaction's last append left, keyed by the transaction. The transaction
+ * holds the audit lock until it ends (SQLite: the write lock of BEGIN IMMEDIATE; PostgreSQL: the
+ * `audit_lock` row), so nobody else can move the head meanwhile, and the next append in the same
+ * transaction — the next action's, under SQLite's group commit — need not read it again. A group
+ * body rolled back to its savepoint takes its entries with it: group-commit.ts forgets the head
+ * then (`forgetAuditHead`). A finished transaction's key is never used again.
+ */
+const heads = new WeakMap<Kysely<Database>, AuditHead>();
+
+export function forgetAuditHead(trx: Kysely<Database>): void {
+  heads.delete(trx);
+}
+
 async function readHead(ctx: RepoContext, db: Kysely<Database>): Promise<AuditHead | null> {
   const r = (await execRaw<{ seq: number | string; hash: string }>({ ...ctx, db }, HEAD_SQL, [])).rows[0];
   return r ? { seq: num(r.seq), hash: r.hash } : null;
@@ -94,7 +108,7 @@ export function auditRepo(ctx: RepoContext): AuditRepo {
     append(build) {
       return atomically(ctx, async (tx) => {
         await ctx.ops.lockAudit(tx);
-        const head = await readHead(ctx, tx);
+        const head = heads.get(tx) ?? (await readHead(ctx, tx));
         const entries = build(head);
         const values = entries.map((e, i) => entryValues(e, (head?.seq ?? 0) + 1 + i));
         await insertRows(
@@ -104,6 +118,8 @@ export function auditRepo(ctx: RepoContext): AuditRepo {
           values,
           rowsPerInsert(ctx.ops.name, ENTRY_COLUMNS),
         );
+        const last = entries[entries.length - 1];
+        if (last) heads.set(tx, { seq: last.seq, hash: last.hash });
         return entries;
       });
     },
