@@ -71,6 +71,7 @@ const WORKER_CHECK_MS = 100;
 const STOP_WAIT_MS = 5000;
 const MAX_WORKER_FAILURES = 3;
 const WAL_FRAME_HEADER = 24;
+const WAL_SIZE_LIMIT_BYTES = 16 * 1024 * 1024;
 
 // Captured at load: a test's fake timers must not stall the watcher.
 const setIntervalReal = globalThis.setInterval.bind(globalThis);
@@ -259,6 +260,9 @@ function attach(entry: Entry) {
     return;
   }
   entry.db.pragma('wal_autocheckpoint = 0');
+  // Between catch-ups the WAL file can grow to tens of MB under sustained writes; when the WAL
+  // restarts, SQLite truncates the file back to this size, so the disk it keeps stays bounded.
+  entry.db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
   entry.state = 'worker';
   entry.worker = worker;
   worker.postMessage({ type: 'open', id: entry.id, file: entry.file, frames: entry.checkpointFrames });
