@@ -136,33 +136,19 @@ export async function run(): Promise<BenchResult> {
     const load = { warmupMs: WARMUP_MS, durationMs: DURATION_MS };
 
     let applied = 0;
-    const direct = await runLoad(
-      async (_w, i) => {
-        const plan = await b.crm.plan(ownerUpdate(ids[i % ids.length]!));
-        const r = await b.crm.apply(plan, {
-          idempotencyKey: `bench-direct-${process.pid}-${applied++}`,
-          actor: { kind: 'agent', id: 'lead-router' },
-          source: 'bench',
-        });
-        return r.type === 'applied' || JSON.stringify(r);
-      },
-      { ...load, concurrency: 1 },
-    );
-
+    const directUpdate = async (_w: number, i: number) => {
+      const plan = await b.crm.plan(ownerUpdate(ids[i % ids.length]!));
+      const r = await b.crm.apply(plan, {
+        idempotencyKey: `bench-direct-${process.pid}-${applied++}`,
+        actor: { kind: 'agent', id: 'lead-router' },
+        source: 'bench',
+      });
+      return r.type === 'applied' || JSON.stringify(r);
+    };
+    const direct = await runLoad(directUpdate, { ...load, concurrency: 1 });
     // The connector alone with the same concurrency as the pipeline's concurrent row (the
     // sandbox's applies share commits too): the fair "direct" for that row.
-    const directConcurrent = await runLoad(
-      async (_w, i) => {
-        const plan = await b.crm.plan(ownerUpdate(ids[i % ids.length]!));
-        const r = await b.crm.apply(plan, {
-          idempotencyKey: `bench-direct-${process.pid}-${applied++}`,
-          actor: { kind: 'agent', id: 'lead-router' },
-          source: 'bench',
-        });
-        return r.type === 'applied' || JSON.stringify(r);
-      },
-      { ...load, concurrency: IN_PROCESS_CONCURRENCY },
-    );
+    const directConcurrent = await runLoad(directUpdate, { ...load, concurrency: IN_PROCESS_CONCURRENCY });
 
     const inProcess = (concurrency: number) =>
       runLoad(
