@@ -59,8 +59,7 @@ export async function registerSystemRoutes(app: FastifyInstance, deps: SystemRou
   // The dashboard's pages may not be framed (clickjacking of the decision buttons) or sniffed.
   // Callback style, not async: every response passes here, and a promise per response costs more than the check.
   app.addHook('onSend', (_req, reply, payload, done) => {
-    const type = reply.getHeader('content-type');
-    if (typeof type === 'string' ? type.startsWith('text/html') : String(type ?? '').startsWith('text/html')) {
+    if (String(reply.getHeader('content-type') ?? '').startsWith('text/html')) {
       void reply.header('x-frame-options', 'DENY');
       void reply.header('content-security-policy', "frame-ancestors 'none'");
       void reply.header('x-content-type-options', 'nosniff');
