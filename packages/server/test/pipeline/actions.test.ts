@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createManualClock } from '../../src/core/clock.js';
-import { executeAction, loadAction } from '../../src/core/pipeline/index.js';
+import { executeAction, loadAction, submitAction } from '../../src/core/pipeline/index.js';
 import { judge } from '../../src/core/pipeline/judge.js';
 import { recordNewAction } from '../../src/core/pipeline/record.js';
 import { baseDecision, verdictFor } from '../../src/core/pipeline/verdict.js';
@@ -413,5 +413,34 @@ describe('stale change sets', () => {
     expect(mine).toEqual(['action.decided', 'action.replanned', 'action.executed']);
     const replanned = entries.find((e) => e.subject === done.action.id && e.type === 'action.replanned');
     expect(replanned?.data).toMatchObject({ changeset_hash: done.changeset.hash, status: 'executing' });
+  });
+
+  it('a record that leaves the grant between the scope check and the plan is never written', async () => {
+    // lead-router may write US/CA contacts only. A person moves the contact to DE right after the
+    // pipeline read it for the scope check and before it plans: the plan must be of the record
+    // that was checked (in scope), so the apply sees a stale fingerprint, re-judges and refuses —
+    // never a plan of the moved record that the apply would find current and write.
+    const crm = crmOf(t.gh);
+    const c = freshContact();
+    const getMany = crm.getMany.bind(crm);
+    let moved = false;
+    crm.getMany = async (object, ids) => {
+      const found = await getMany(object, ids);
+      if (!moved && ids.includes(c.id)) {
+        moved = true;
+        await editAsPerson(crm, 'contacts', c.id, { country: 'DE' }, `move-${c.id}`);
+      }
+      return found;
+    };
+    try {
+      const r = await submitAction(t.gh.pipeline, 'lead-router', update(c.id, { owner_id: 'u_toctou' }));
+      expect(moved).toBe(true);
+      expect(r.action.status).not.toBe('executed');
+      expect(r.action.error).toMatchObject({ code: 'record_out_of_scope' });
+    } finally {
+      crm.getMany = getMany;
+    }
+    const now = await crm.get('contacts', c.id);
+    expect(now?.properties).toMatchObject({ country: 'DE', owner_id: c.properties.owner_id ?? null });
   });
 });

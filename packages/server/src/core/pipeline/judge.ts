@@ -140,7 +140,8 @@ async function judgeAt(
   }
 
   // 3. Plan the change set (staging diff): before/after per field, fingerprints, reversibility.
-  const plan = await guarded(() => connector.plan(req));
+  // Planned from the records just checked, so what executes is what was in scope (see `plan`).
+  const plan = await guarded(() => connector.plan(req, current));
   if (plan instanceof GatehouseError) return refused(plan.code, plan.message, { ...plan.details });
   const changeset = buildChangeSet(plan, source.replica);
   if (plan.invalid.length > 0) {

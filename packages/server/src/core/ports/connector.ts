@@ -241,7 +241,14 @@ export interface Connector {
   /** Found records only; missing ids are absent from the map. */
   getMany(object: string, ids: readonly string[]): Promise<Map<string, CrmRecord>>;
   search(object: string, opts: SearchOptions): Promise<Page & { total: number }>;
-  plan(req: ChangeRequest): Promise<ChangePlan>;
+  /**
+   * `read`: records of `req.object` the caller just read with this connector's `getMany` (the
+   * pipeline checks a grant's `where` on them). The plan is made from exactly those states, so
+   * its fingerprints are of the records that were checked: a record that changes between the
+   * check and the plan is caught at apply (its fingerprint no longer matches), never applied
+   * unchecked. Ids absent from `read`, and records of other objects, are read by the plan.
+   */
+  plan(req: ChangeRequest, read?: ReadonlyMap<string, CrmRecord>): Promise<ChangePlan>;
   apply(plan: ChangePlan, ctx: ApplyContext): Promise<ApplyResult>;
   revert(items: readonly RevertItem[], ctx: ApplyContext): Promise<RevertOutcome[]>;
   /** Newest first (as HubSpot's `propertiesWithHistory`); ties in time broken by write order. */

@@ -55,6 +55,24 @@ export function describeWrites(h: () => ConnectorHarness) {
       expect(await planOf()).not.toBe(before);
     });
 
+    it('plans records passed as read by getMany as they were read, so a change since is stale at apply', async () => {
+      const { connector, clock } = h();
+      const [a] = await two();
+      const req = { object: 'contacts', operation: 'update', records: [{ id: a.id, changes: { city: 'As Read' } }] };
+      const asRead = await connector.plan(req);
+      const read = await connector.getMany('contacts', [a.id]);
+      clock.advance(SECOND);
+      await write(connector, 'contacts', a.id, { city: 'Moved Since' }, PERSON);
+
+      const plan = await connector.plan(req, read);
+      expect(plan.records[0]).toMatchObject({ before: { city: a.properties['city'] ?? null } });
+      expect(plan.records[0]!.fingerprint).toBe(asRead.records[0]!.fingerprint);
+      expect((await connector.apply(plan, ctxFor())).type).toBe('stale');
+      // Without `read` (or for a record not in it) the plan reads the record now.
+      expect((await connector.plan(req)).records[0]).toMatchObject({ before: { city: 'Moved Since' } });
+      expect((await connector.plan(req, new Map())).records[0]).toMatchObject({ before: { city: 'Moved Since' } });
+    });
+
     it('lists values the CRM would refuse; such a plan is not applied', async () => {
       const { connector } = h();
       const [a] = await two();

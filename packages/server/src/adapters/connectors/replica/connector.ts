@@ -134,7 +134,7 @@ export function createReplicaConnector(options: ReplicaOptions): ReplicaConnecto
     history: (object, recordId, property) => run((o) => o.reads.history(object, recordId, property)),
     changes: (opts) => run((o) => o.reads.changes(opts)),
 
-    plan: (req) =>
+    plan: (req, read) =>
       run((o) => {
         if (typeof req === 'object' && req !== null) o.objectOf(req.object);
         if (!o.sandboxShaped) {
@@ -144,7 +144,7 @@ export function createReplicaConnector(options: ReplicaOptions): ReplicaConnecto
           );
         }
         // The planner only reads: records, fingerprints and before values come from the copy.
-        return planChange(o.store, req);
+        return planChange(o.store, req, read);
       }),
 
     apply: (): Promise<ApplyResult> =>

@@ -77,7 +77,7 @@ export async function createSandboxConnector(options: SandboxOptions): Promise<S
     getMany: (object, ids) => run(() => reads.getMany(object, ids)),
     search: (object, opts) => run(() => reads.search(object, opts)),
 
-    plan: (req) => run(() => planChange(store, req)),
+    plan: (req, read) => run(() => planChange(store, req, read)),
     apply: (plan, ctx) => run(() => applyPlanGrouped(deps, plan, ctx)),
     revert: (items, ctx) => run(() => revertItems(deps, items, ctx)),
 

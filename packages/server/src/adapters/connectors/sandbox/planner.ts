@@ -3,6 +3,7 @@ import {
   CONNECTOR_ERROR_CODES,
   type ChangePlan,
   type ChangeRequest,
+  type CrmRecord,
   type PlannedRecordChange,
   type PropertySchema,
   type PropertyValue,
@@ -51,10 +52,19 @@ export function invalidValue(prop: PropertySchema, value: unknown): string | und
 }
 
 /** The record as stored (shared, read-only properties: planning never writes), or undefined if missing or archived. */
-const live = (store: SandboxStore, object: string, id: string): SharedRecord | undefined => {
-  const record = store.read(object, id);
-  return record && !record.archived ? record : undefined;
-};
+type Live = (object: string, id: string) => SharedRecord | undefined;
+
+/**
+ * `Live` over the store, except that a record of `object` the caller passed in `read` (a copy
+ * getMany made) is planned as it was when read, not read again (see `Connector.plan`).
+ */
+function liveReader(store: SandboxStore, object: string, read: ReadonlyMap<string, CrmRecord> | undefined): Live {
+  return (name, id) => {
+    const given = name === object ? read?.get(id) : undefined;
+    const record = (given && store.copiedFrom(given)) ?? store.read(name, id);
+    return record && !record.archived ? record : undefined;
+  };
+}
 
 function change(
   store: SandboxStore,
@@ -103,12 +113,12 @@ function recordEdits(object: CompiledObject, req: ChangeRequest) {
   return { records, invalid };
 }
 
-function planUpdate(store: SandboxStore, object: CompiledObject, req: ChangeRequest): ChangePlan {
+function planUpdate(store: SandboxStore, live: Live, object: CompiledObject, req: ChangeRequest): ChangePlan {
   const { records, invalid } = recordEdits(object, req);
   const planned: PlannedRecordChange[] = [];
   const missing: string[] = [];
   for (const r of records) {
-    const record = live(store, object.schema.name, r.id);
+    const record = live(object.schema.name, r.id);
     if (!record) missing.push(r.id);
     else planned.push(change(store, record, { ...r.changes }, 'reversible'));
   }
@@ -133,17 +143,17 @@ function planCreate(object: CompiledObject, req: ChangeRequest): ChangePlan {
   return { object: object.schema.name, operation: req.operation, records: planned, missing: [], invalid };
 }
 
-function targetOf(store: SandboxStore, object: CompiledObject, req: ChangeRequest) {
+function targetOf(live: Live, object: CompiledObject, req: ChangeRequest) {
   if (typeof req.target !== 'string' || req.target === '') {
     throw badRequest(`${req.operation} on ${object.schema.name} needs a target id`, 'target');
   }
-  return live(store, object.schema.name, req.target);
+  return live(object.schema.name, req.target);
 }
 
 /** Launching sends email: irreversible. A campaign launch sends every email of it not yet sent. */
-function planLaunch(store: SandboxStore, object: CompiledObject, req: ChangeRequest): ChangePlan {
+function planLaunch(store: SandboxStore, live: Live, object: CompiledObject, req: ChangeRequest): ChangePlan {
   const base = { object: object.schema.name, operation: req.operation, target: req.target };
-  const target = targetOf(store, object, req);
+  const target = targetOf(live, object, req);
   if (!target) return { ...base, records: [], missing: [req.target!], invalid: [] };
   const invalid: Invalid[] = [];
   const records: PlannedRecordChange[] = [];
@@ -162,7 +172,7 @@ function planLaunch(store: SandboxStore, object: CompiledObject, req: ChangeRequ
   }
   records.push(change(store, target, { status: 'active' }, 'irreversible'));
   for (const emailId of (target.properties['email_ids'] ?? '').split(';').filter(Boolean)) {
-    const email = live(store, 'marketing_emails', emailId);
+    const email = live('marketing_emails', emailId);
     if (!email) missing.push(emailId);
     else if (email.properties['status'] !== 'sent')
       records.push(change(store, email, { status: 'sent' }, 'irreversible'));
@@ -171,9 +181,9 @@ function planLaunch(store: SandboxStore, object: CompiledObject, req: ChangeRequ
 }
 
 /** Pausing is compensatable: resuming (launch) undoes it, but sends in between are not replayed. */
-function planPause(store: SandboxStore, object: CompiledObject, req: ChangeRequest): ChangePlan {
+function planPause(store: SandboxStore, live: Live, object: CompiledObject, req: ChangeRequest): ChangePlan {
   const base = { object: object.schema.name, operation: req.operation, target: req.target };
-  const target = targetOf(store, object, req);
+  const target = targetOf(live, object, req);
   if (!target) return { ...base, records: [], missing: [req.target!], invalid: [] };
   const status = target.properties['status'];
   const invalid: Invalid[] =
@@ -184,7 +194,7 @@ function planPause(store: SandboxStore, object: CompiledObject, req: ChangeReque
 }
 
 /** Enrolling writes the enrolled contacts (as HubSpot's hs_latest_sequence_enrolled); compensatable by unenrolling. */
-function planEnroll(store: SandboxStore, object: CompiledObject, req: ChangeRequest): ChangePlan {
+function planEnroll(store: SandboxStore, live: Live, object: CompiledObject, req: ChangeRequest): ChangePlan {
   const ids = req.params?.['contact_ids'];
   if (!Array.isArray(ids) || ids.length === 0 || !ids.every((id) => typeof id === 'string' && id !== '')) {
     throw badRequest('enroll needs params.contact_ids: a non-empty list of contact ids', 'params.contact_ids');
@@ -192,7 +202,7 @@ function planEnroll(store: SandboxStore, object: CompiledObject, req: ChangeRequ
   if (ids.length > MAX_RECORDS)
     throw badRequest(`at most ${MAX_RECORDS} contacts per enrollment`, 'params.contact_ids');
   const base = { object: object.schema.name, operation: req.operation, target: req.target };
-  const target = targetOf(store, object, req);
+  const target = targetOf(live, object, req);
   if (!target) return { ...base, records: [], missing: [req.target!], invalid: [] };
   const invalid: Invalid[] =
     target.properties['active'] === 'false'
@@ -201,7 +211,7 @@ function planEnroll(store: SandboxStore, object: CompiledObject, req: ChangeRequ
   const records: PlannedRecordChange[] = [];
   const missing: string[] = [];
   for (const id of new Set(ids as string[])) {
-    const contact = live(store, 'contacts', id);
+    const contact = live('contacts', id);
     if (!contact) missing.push(id);
     else
       records.push(
@@ -216,7 +226,7 @@ function planEnroll(store: SandboxStore, object: CompiledObject, req: ChangeRequ
   return { ...base, records, missing, invalid };
 }
 
-export function planChange(store: SandboxStore, req: ChangeRequest): ChangePlan {
+export function planChange(store: SandboxStore, req: ChangeRequest, read?: ReadonlyMap<string, CrmRecord>): ChangePlan {
   if (typeof req !== 'object' || req === null) throw badRequest('a change request must be an object', 'request');
   const object = objectOf(req.object);
   if (!object.schema.operations.includes(req.operation) || req.operation === 'read') {
@@ -226,17 +236,18 @@ export function planChange(store: SandboxStore, req: ChangeRequest): ChangePlan 
       { details: { object: object.schema.name, operation: req.operation } },
     );
   }
+  const live = liveReader(store, object.schema.name, read);
   switch (req.operation) {
     case 'update':
-      return planUpdate(store, object, req);
+      return planUpdate(store, live, object, req);
     case 'create':
       return planCreate(object, req);
     case 'launch':
-      return planLaunch(store, object, req);
+      return planLaunch(store, live, object, req);
     case 'pause':
-      return planPause(store, object, req);
+      return planPause(store, live, object, req);
     case 'enroll':
-      return planEnroll(store, object, req);
+      return planEnroll(store, live, object, req);
     default:
       throw new GatehouseError(CONNECTOR_ERROR_CODES.unsupportedOperation, `no planner for ${req.operation}`);
   }

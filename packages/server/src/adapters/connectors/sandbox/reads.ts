@@ -128,7 +128,10 @@ export function createStoreReads(store: SandboxStore, objectOf: (object: string)
       const found = new Map<string, CrmRecord>();
       for (const id of ids) {
         const record = typeof id === 'string' ? store.read(name, id) : undefined;
-        if (record && !record.archived) found.set(id, ownCrm(record));
+        if (!record || record.archived) continue;
+        const copy = ownCrm(record);
+        store.noteCopy(copy, record);
+        found.set(id, copy);
       }
       return found;
     },

@@ -273,6 +273,9 @@ export function openSandboxStore(path: string, opts: { readonly readonly?: boole
     };
   };
 
+  /** getMany's copies → the shared record each was made from (planner.ts plans from it). */
+  const copiedFrom = new WeakMap<object, SharedRecord>();
+
   /** The record with a properties map of its own (the caller may change it). */
   const get = (object: string, id: string): StoredRecord | undefined => {
     const record = read(object, id);
@@ -390,6 +393,12 @@ export function openSandboxStore(path: string, opts: { readonly readonly?: boole
     get,
     /** `get` without the copy: the properties are shared and frozen (see `SharedRecord`). Includes archived records. */
     read,
+    /** Notes that `copy` (handed to a caller) was made from `record`, for `copiedFrom`. */
+    noteCopy(copy: object, record: SharedRecord): void {
+      copiedFrom.set(copy, record);
+    },
+    /** The shared record a `noteCopy`'d copy was made from, as it was then; undefined for any other object. */
+    copiedFrom: (copy: object): SharedRecord | undefined => copiedFrom.get(copy),
     /** The shared, frozen properties (see `SharedRecord`) of a record, or undefined if it is missing or archived. */
     liveProperties(object: string, id: string): SharedRecord['properties'] | undefined {
       const row = stmt.getProperties.get(object, id);
