@@ -57,12 +57,15 @@ export function parseStorageUrl(url: string): StorageTarget {
 export async function openStorage(url: string, opts: OpenStorageOptions = {}): Promise<Storage> {
   const target = parseStorageUrl(url);
   if (target.dialect === 'sqlite') {
-    const [{ openSqliteDatabase, createSqliteKysely, sqliteOps }, { sqliteDirect }] = await Promise.all([
+    const [{ openSqliteDatabase, createSqliteKysely, sqliteOps, sqliteScript }, { sqliteDirect }] = await Promise.all([
       import('./sqlite.js'),
       import('./sqlite-direct.js'),
     ]);
     const database = openSqliteDatabase(target.path);
-    return createKyselyStorage(createSqliteKysely(database), sqliteOps, sqliteDirect(database));
+    return createKyselyStorage(createSqliteKysely(database), sqliteOps, {
+      direct: sqliteDirect(database),
+      script: sqliteScript(database),
+    });
   }
   const { createPostgresKysely, postgresOps } = await import('./postgres.js');
   return createKyselyStorage(createPostgresKysely(target.url, opts), postgresOps);

@@ -9,7 +9,7 @@
 import { sql, type Kysely } from 'kysely';
 import { GatehouseError } from '../../core/errors.js';
 import type { Repos, Storage } from '../../core/ports/storage.js';
-import { runMigrations } from './migrations/index.js';
+import { runMigrations, type SqliteScript } from './migrations/index.js';
 import { actionsRepo, transitionsRepo } from './repos/actions.js';
 import { agentsRepo } from './repos/agents.js';
 import { approvalsRepo } from './repos/approvals.js';
@@ -143,8 +143,14 @@ export function groupCommitStats(storage: Storage): Readonly<GroupCommitStats> |
   return groupStats.get(storage);
 }
 
-export function createKyselyStorage(db: Kysely<Database>, ops: DialectOps, direct?: DirectQuery): Storage {
-  const extra = direct ? { direct } : {};
+/** What only SQLite has: its hot statements run on the connection, and atomic migration scripts. */
+export interface SqliteExtras {
+  readonly direct: DirectQuery;
+  readonly script: SqliteScript;
+}
+
+export function createKyselyStorage(db: Kysely<Database>, ops: DialectOps, sqlite?: SqliteExtras): Storage {
+  const extra = sqlite ? { direct: sqlite.direct } : {};
   const translate = translator(ops);
   const rethrow = (e: unknown): never => {
     throw translate(e);
@@ -158,7 +164,8 @@ export function createKyselyStorage(db: Kysely<Database>, ops: DialectOps, direc
     dialect: ops.name,
     ...makeRepos({ db, inTransaction: false, ops, ...extra }, translate),
 
-    migrate: () => runMigrations(db as Kysely<unknown>, ops.name, (e) => ops.classify(e)).catch(rethrow),
+    migrate: () =>
+      runMigrations(db as Kysely<unknown>, ops.name, (e) => ops.classify(e), sqlite?.script).catch(rethrow),
 
     // SQLite: concurrent transactions share commits (group-commit.ts); PostgreSQL: one each.
     transaction: (fn) =>

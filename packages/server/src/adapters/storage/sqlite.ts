@@ -27,6 +27,7 @@ import {
 } from 'kysely';
 import { GatehouseError } from '../../core/errors.js';
 import { startSqliteCheckpointer } from '../sqlite-checkpointer.js';
+import type { SqliteScript } from './migrations/index.js';
 import type { DialectOps } from './repos/context.js';
 import type { Database } from './schema.js';
 
@@ -83,6 +84,17 @@ export function openSqliteDatabase(path: string): BetterSqlite3.Database {
       },
     );
   }
+}
+
+/** Migrations' all-or-nothing scripts (migrations/index.ts): synchronous, so nothing interleaves. */
+export function sqliteScript(database: BetterSqlite3.Database): SqliteScript {
+  return (text, skipIf) => {
+    database
+      .transaction(() => {
+        if (database.prepare(skipIf).get() === undefined) database.exec(text);
+      })
+      .immediate();
+  };
 }
 
 export function createSqliteKysely(database: BetterSqlite3.Database): Kysely<Database> {

@@ -120,7 +120,7 @@ export function transactionCases(ctx: ContractContext): void {
       const other = await ctx.openAnother();
       try {
         const reports = await Promise.all([s.migrate(), other.migrate()]);
-        for (const r of reports) expect(r).toEqual({ applied: [], latest: '0004-operation-modes' });
+        for (const r of reports) expect(r).toEqual({ applied: [], latest: '0005-leaner-hot-tables' });
       } finally {
         await other.close();
       }

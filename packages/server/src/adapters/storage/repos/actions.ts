@@ -101,7 +101,8 @@ const INSERT_KEYED_SQL = insertSql(
   'actions',
   ACTION_COLUMNS,
   1,
-  'on conflict ("agent_id", "idempotency_key") do nothing returning "id"',
+  // Names the partial unique index's predicate (migration 0005): both dialects require it.
+  'on conflict ("agent_id", "idempotency_key") where "idempotency_key" is not null do nothing returning "id"',
 );
 
 const asList = (s: string | readonly string[]): readonly string[] => (typeof s === 'string' ? [s] : s);
