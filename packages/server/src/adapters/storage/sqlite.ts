@@ -68,6 +68,11 @@ export function openSqliteDatabase(path: string): BetterSqlite3.Database {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
+    // Group commit runs each transaction body in a SAVEPOINT of one transaction; SQLite keeps the
+    // pages a savepoint may have to restore in a sub-journal, which by default spills to a temp
+    // file past 64 KiB — a file opened per group commit and ~2 pwrites per page. In memory it is a
+    // few MB at most for a group; temp tables (large sorts) live in memory too.
+    db.pragma('temp_store = MEMORY');
     const checkpointer = startSqliteCheckpointer(db);
     const close = db.close.bind(db);
     db.close = () => {

@@ -155,6 +155,8 @@ export function openSandboxStore(path: string, opts: { readonly readonly?: boole
   if (!opts.readonly) {
     if (path !== ':memory:') db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
+    // Grouped applies nest savepoints: their undo journal stays in memory (see storage/sqlite.ts).
+    db.pragma('temp_store = MEMORY');
     db.exec(SCHEMA_SQL);
   }
   // WAL checkpoints in a worker thread, not inside our commits; a no-op for ':memory:' and readonly.
