@@ -105,6 +105,8 @@ const INSERT_KEYED_SQL = insertSql(
   'on conflict ("agent_id", "idempotency_key") where "idempotency_key" is not null do nothing returning "id"',
 );
 
+const GET_ACTION_SQL = 'select * from "actions" where "id" = ?';
+
 const asList = (s: string | readonly string[]): readonly string[] => (typeof s === 'string' ? [s] : s);
 
 export function actionsRepo(ctx: RepoContext): ActionsRepo {
@@ -156,7 +158,8 @@ export function actionsRepo(ctx: RepoContext): ActionsRepo {
     },
 
     async get(id) {
-      const r = await db.selectFrom('actions').selectAll().where('id', '=', id).executeTakeFirst();
+      // Fixed SQL (hot.ts): every GET /v1/actions/:id and every long-poll round reads it.
+      const r = (await execRaw<Selectable<ActionsTable>>(ctx, GET_ACTION_SQL, [id])).rows[0];
       return r && toAction(r);
     },
 

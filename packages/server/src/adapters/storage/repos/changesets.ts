@@ -18,7 +18,7 @@ import {
   ts,
 } from '../values.js';
 import { atomically, type RepoContext } from './context.js';
-import { insertRows } from './hot.js';
+import { execRaw, insertRows } from './hot.js';
 
 const CHANGESET_FIELDS = ['id', 'action_id', 'hash', 'summary', 'record_count', 'created_at'] as const;
 const RECORD_FIELDS = [
@@ -77,6 +77,10 @@ function recordValues(changesetId: string, r: ChangeRecordRow, i: number): Inser
   };
 }
 
+// Fixed SQL (hot.ts): reading an action back (GET /v1/actions/:id, long polls, approvals) runs both.
+const GET_SQL = 'select * from "changesets" where "id" = ?';
+const RECORDS_SQL = 'select * from "change_records" where "changeset_id" = ? order by "idx" limit ? offset ?';
+
 export function changesetsRepo(ctx: RepoContext): ChangesetsRepo {
   const { db } = ctx;
   return {
@@ -100,7 +104,7 @@ export function changesetsRepo(ctx: RepoContext): ChangesetsRepo {
     },
 
     async get(id) {
-      const r = await db.selectFrom('changesets').selectAll().where('id', '=', id).executeTakeFirst();
+      const r = (await execRaw<Selectable<ChangesetsTable>>(ctx, GET_SQL, [id])).rows[0];
       return r && toChangeset(r);
     },
 
@@ -119,14 +123,8 @@ export function changesetsRepo(ctx: RepoContext): ChangesetsRepo {
       if (!Number.isSafeInteger(page.offset) || page.offset < 0) {
         throw invalid(`offset must be a non-negative integer, got ${String(page.offset)}`, { field: 'offset' });
       }
-      const rows = await db
-        .selectFrom('change_records')
-        .selectAll()
-        .where('changeset_id', '=', changesetId)
-        .orderBy('idx')
-        .limit(positiveLimit(page.limit))
-        .offset(page.offset)
-        .execute();
+      const params = [changesetId, positiveLimit(page.limit), page.offset];
+      const { rows } = await execRaw<Selectable<ChangeRecordsTable>>(ctx, RECORDS_SQL, params);
       return rows.map(toRecord);
     },
   };
