@@ -71,7 +71,8 @@ export function openSqliteDatabase(path: string): BetterSqlite3.Database {
     // Group commit runs each transaction body in a SAVEPOINT of one transaction; SQLite keeps the
     // pages a savepoint may have to restore in a sub-journal, which by default spills to a temp
     // file past 64 KiB — a file opened per group commit and ~2 pwrites per page. In memory it is a
-    // few MB at most for a group; temp tables (large sorts) live in memory too.
+    // few MB at most for a group. The cost: a sort that cannot use an index (a GROUP BY over a
+    // long period) keeps its whole spill in memory too; migrations switch it off (sqliteScript).
     db.pragma('temp_store = MEMORY');
     const checkpointer = startSqliteCheckpointer(db);
     const close = db.close.bind(db);
@@ -94,11 +95,19 @@ export function openSqliteDatabase(path: string): BetterSqlite3.Database {
 /** Migrations' all-or-nothing scripts (migrations/index.ts): synchronous, so nothing interleaves. */
 export function sqliteScript(database: BetterSqlite3.Database): SqliteScript {
   return (text, skipIf) => {
-    database
-      .transaction(() => {
-        if (database.prepare(skipIf).get() === undefined) database.exec(text);
-      })
-      .immediate();
+    // A rebuild sorts whole tables for its indexes: let those sorts spill to temp files, as
+    // SQLite does by default (the connection keeps MEMORY for group commit's savepoint journals).
+    const temp = database.pragma('temp_store', { simple: true }) as number;
+    database.pragma('temp_store = DEFAULT');
+    try {
+      database
+        .transaction(() => {
+          if (database.prepare(skipIf).get() === undefined) database.exec(text);
+        })
+        .immediate();
+    } finally {
+      database.pragma(`temp_store = ${temp}`);
+    }
   };
 }
 

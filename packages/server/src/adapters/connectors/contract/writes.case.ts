@@ -71,6 +71,13 @@ export function describeWrites(h: () => ConnectorHarness) {
       // Without `read` (or for a record not in it) the plan reads the record now.
       expect((await connector.plan(req)).records[0]).toMatchObject({ before: { city: 'Moved Since' } });
       expect((await connector.plan(req, new Map())).records[0]).toMatchObject({ before: { city: 'Moved Since' } });
+      // A read record filed under another id (or object) is not taken for the one requested.
+      const [, b] = await two();
+      const foreign = new Map([[a.id, (await connector.getMany('contacts', [b.id])).get(b.id)!]]);
+      expect((await connector.plan(req, foreign)).records[0]).toMatchObject({
+        id: a.id,
+        before: { city: 'Moved Since' },
+      });
     });
 
     it('lists values the CRM would refuse; such a plan is not applied', async () => {

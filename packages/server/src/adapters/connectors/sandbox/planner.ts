@@ -56,12 +56,15 @@ type Live = (object: string, id: string) => SharedRecord | undefined;
 
 /**
  * `Live` over the store, except that a record of `object` the caller passed in `read` (a copy
- * getMany made) is planned as it was when read, not read again (see `Connector.plan`).
+ * getMany made) is planned as it was when read, not read again (see `Connector.plan`). Only a
+ * copy of that very record counts: a copy of another record (or object) filed under this id is
+ * ignored, so `read` can never make the plan touch a record the request did not name.
  */
 function liveReader(store: SandboxStore, object: string, read: ReadonlyMap<string, CrmRecord> | undefined): Live {
   return (name, id) => {
     const given = name === object ? read?.get(id) : undefined;
-    const record = (given && store.copiedFrom(given)) ?? store.read(name, id);
+    const was = given && store.copiedFrom(given);
+    const record = was && was.object === name && was.id === id ? was : store.read(name, id);
     return record && !record.archived ? record : undefined;
   };
 }

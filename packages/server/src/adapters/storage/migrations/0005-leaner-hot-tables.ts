@@ -4,9 +4,13 @@
  * touches is one more 4 KiB page appended to the WAL at commit (two `pwrite`s, ~12 µs here), and
  * the decision and result transactions of one action wrote ~30 pages. This migration drops ~7:
  *
- * - `actions_parent` and `actions_agent_idempotency` become partial indexes (`… IS NOT NULL`):
- *   most actions have neither, and both dialects use a partial index for `col = ?` lookups. The
- *   idempotent insert names the same predicate in its `ON CONFLICT` target (actions repo).
+ * - `actions_parent` becomes a partial index (`… IS NOT NULL`; most actions have no parent), and
+ *   on SQLite so does `actions_agent_idempotency` (most actions have no key). The idempotent
+ *   insert names that predicate in its `ON CONFLICT` target (actions repo), which PostgreSQL also
+ *   matches to its full index. PostgreSQL keeps the full index on purpose: several instances
+ *   upgrade one at a time there, and an instance still running the previous release sends
+ *   `ON CONFLICT` without the predicate, which a partial index would refuse. Both dialects use a
+ *   partial index for `col = ?` lookups.
  * - SQLite only, by rebuilding the table (copy, drop, rename; all in one transaction):
  *   - `audit_entries.seq` becomes `INTEGER PRIMARY KEY`, the table's own b-tree key, instead of
  *     a `bigint` key SQLite kept in a second, automatic index. Values are copied unchanged, so the
@@ -55,16 +59,18 @@ const SQLITE_REBUILDS = [
   },
 ] as const;
 
-const PARTIAL_INDEXES = [
+const PARTIAL_PARENT = [
   'DROP INDEX actions_parent',
   'CREATE INDEX actions_parent ON actions (parent_action_id) WHERE parent_action_id IS NOT NULL',
+];
+const PARTIAL_IDEMPOTENCY = [
   'DROP INDEX actions_agent_idempotency',
   `CREATE UNIQUE INDEX actions_agent_idempotency ON actions (agent_id, idempotency_key)
     WHERE idempotency_key IS NOT NULL`,
 ];
 
 function sqliteScript(): string {
-  const steps = [...PARTIAL_INDEXES];
+  const steps = [...PARTIAL_PARENT, ...PARTIAL_IDEMPOTENCY];
   for (const { table, create, columns, indexes } of SQLITE_REBUILDS) {
     const fresh = `${table}_rebuilt`;
     const list = columns.map((c) => `"${c}"`).join(', ');
@@ -98,7 +104,7 @@ export function migration0005(dialect: MigrationDialect, script?: SqliteScript):
         return;
       }
       // PostgreSQL: the migrator runs this in a transaction under its advisory lock.
-      for (const statement of PARTIAL_INDEXES) await sql.raw(statement).execute(db);
+      for (const statement of PARTIAL_PARENT) await sql.raw(statement).execute(db);
     },
   };
 }
