@@ -207,3 +207,42 @@ describe('an observe agent with observe_on (pipeline)', () => {
     expect((await crm.get('contacts', c.id))?.properties.owner_id).toBe('u_7');
   });
 });
+
+describe('an observe agent with observe_on and pii: hash', () => {
+  let t: TestGatehouse;
+  beforeAll(async () => {
+    const hasher = agentYaml('router-hash').replace('pii: mask', 'pii: hash');
+    t = await startTestGatehouse({ configText: configText(hasher + agentYaml('router-mask') + MARK) });
+  });
+  afterAll(async () => t?.close());
+
+  it('reads the same keyed hash on the replica as on live data after promotion, not a hash of the hash', async () => {
+    const crm = crmOf(t.gh);
+    const c = (await allRecords(crm, 'contacts')).find((r) => inUsCa(r) && r.properties.email)!;
+    const raw = c.properties.email!;
+    await refreshReplica({
+      source: crm,
+      replicaId: 'crm-snapshot',
+      path: join(t.dir, 'replica-crm-snapshot.db'),
+      kind: 'create',
+      grants: t.config.agents.flatMap((a) => a.grants),
+      hashSecret: t.gh.pipeline.piiSecret,
+      actor: 'system:test',
+      now: () => new Date(),
+    });
+    const email = async (agent: string) => {
+      const r = await t.inject('GET', `/v1/records/crm/contacts/${c.id}`, t.keys[agent]);
+      expect(r.status, r.body).toBe(200);
+      return r.json.properties.email as string;
+    };
+    // The replica stores the strictest treatment of its grants (hash); read through it, the
+    // hash agent gets that stored hash, and the mask agent gets it too (stricter than a mask).
+    const onReplica = await email('router-hash');
+    expect(onReplica).toMatch(/^sha256:[0-9a-f]{16}$/);
+    expect(await email('router-mask')).toBe(onReplica);
+
+    await setAgentMode(t.gh.pipeline, { agentId: 'router-hash', mode: 'autonomous', actor: 'person:maria' });
+    expect(await email('router-hash')).toBe(onReplica);
+    expect(onReplica).not.toContain(raw);
+  });
+});

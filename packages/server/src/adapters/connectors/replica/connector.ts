@@ -55,6 +55,20 @@ interface Opened {
 
 const sameSchema = (a: readonly ObjectSchema[], b: readonly ObjectSchema[]) => JSON.stringify(a) === JSON.stringify(b);
 
+/**
+ * The schema readers see. A PII property the latest refresh stored hashed holds the keyed hash
+ * (`presentPii`'s, with the server's secret), not the value: it is no longer PII here, so a read
+ * shows that hash as it is — exactly what a `hash` grant shows of the live value — instead of
+ * hashing the hash (or masking it). Masked and raw ones stay PII (masking again changes nothing).
+ */
+function presentedSchema(info: ReplicaInfo): ObjectSchema[] {
+  const stored = info.refreshes[info.refreshes.length - 1]?.pii ?? {};
+  return info.schema.map((o) => ({
+    ...o,
+    properties: o.properties.map((p) => (p.pii && stored[o.name]?.[p.name] === 'hash' ? { ...p, pii: false } : p)),
+  }));
+}
+
 export function createReplicaConnector(options: ReplicaOptions): ReplicaConnector {
   const { id, from, path } = options;
   let opened: Opened | undefined;
@@ -82,7 +96,7 @@ export function createReplicaConnector(options: ReplicaOptions): ReplicaConnecto
     opened = {
       store,
       reads: createStoreReads(store, objectOf),
-      schema: info.schema,
+      schema: presentedSchema(info),
       sandboxShaped: sameSchema(info.schema, SANDBOX_SCHEMA),
       objectOf,
     };
