@@ -15,10 +15,13 @@ import { newKey } from '../../../core/audit/make-log.case.js';
 import { verifyAudit } from '../../../core/audit/verify.js';
 import type { ActionRow, ChangeRecordRow, Storage } from '../../../core/ports/storage.js';
 import { at, newAction, seedAction, T0, uid } from '../cases/fixtures.case.js';
+import pg from 'pg';
+import { openStorage } from '../index.js';
 import { createKyselyStorage } from '../kysely-storage.js';
 import type { Database } from '../schema.js';
 import { sqliteDirect } from '../sqlite-direct.js';
 import { createSqliteKysely, openSqliteDatabase, sqliteOps, sqliteScript } from '../sqlite.js';
+import { createTestPostgresDatabase, isPostgresReachable, POSTGRES_REQUIRED } from '../testing.js';
 import { migration0001 } from './0001-initial.js';
 import { migration0002 } from './0002-outbox-and-sessions.js';
 import { migration0003 } from './0003-votes-per-changeset.js';
@@ -401,6 +404,37 @@ describe('sqliteScript', () => {
       expect(database.prepare('select count(*) as n from probe').get()).toEqual({ n: 1 });
     } finally {
       database.close();
+    }
+  });
+});
+
+describe.skipIf(!(await isPostgresReachable()) && !POSTGRES_REQUIRED)('migration 0005 on PostgreSQL', () => {
+  it("keeps the full idempotency index: the previous release's ON CONFLICT (no predicate) still works", async () => {
+    const db = await createTestPostgresDatabase();
+    if (!db) throw new Error('PostgreSQL is not reachable');
+    const storage = await openStorage(db.url);
+    const client = new pg.Client({ connectionString: db.url });
+    try {
+      await storage.migrate();
+      await client.connect();
+      // An instance still on the previous release during a rolling upgrade sends this text.
+      const previous = `insert into "actions" ("id", "agent_id", "connector", "object", "operation", "status",
+        "idempotency_key", "request", "created_at", "updated_at", "version")
+        values ($1, 'a1', 'crm', 'contacts', 'update', 'proposed', 'key-1', '{}', $2, $2, 1)
+        on conflict ("agent_id", "idempotency_key") do nothing returning "id"`;
+      expect((await client.query(previous, [uid('act'), T0])).rows).toHaveLength(1);
+      expect((await client.query(previous, [uid('act'), T0])).rows).toEqual([]);
+      // The current release's text (with the predicate) matches the same index.
+      const dup = await storage.actions.insert(newAction({ agentId: 'a1', idempotencyKey: 'key-1' }));
+      expect(dup.inserted).toBe(false);
+      const parent = await client.query(
+        `select indexdef from pg_indexes where indexname in ('actions_agent_idempotency', 'actions_parent') order by indexname`,
+      );
+      expect(parent.rows.map((r: { indexdef: string }) => / WHERE /.test(r.indexdef))).toEqual([false, true]);
+    } finally {
+      await client.end().catch(() => undefined);
+      await storage.close();
+      await db.drop();
     }
   });
 });
