@@ -9,17 +9,10 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createManualClock } from '../../../core/clock.js';
-import type { ApplyContext, PropertyValue } from '../../../core/ports/connector.js';
+import type { PropertyValue } from '../../../core/ports/connector.js';
 import { fingerprintRecord } from '../fingerprint.js';
 import { createSandboxConnector } from './index.js';
-
-const SMALL = { contacts: 60, companies: 10, deals: 15 };
-const ctx = (key: string): ApplyContext => ({ idempotencyKey: key, actor: { kind: 'agent', id: 'a' }, source: 'test' });
-const update = (id: string, city: string) => ({
-  object: 'contacts',
-  operation: 'update',
-  records: [{ id, changes: { city } }],
-});
+import { ctx, SMALL, update } from './kit.case.js';
 
 describe('sandbox parse cache', () => {
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-sandbox-cache-'));
