@@ -16,8 +16,9 @@
  *     a `bigint` key SQLite kept in a second, automatic index. Values are copied unchanged, so the
  *     hash chain is byte-for-byte what it was.
  *   - `action_transitions.id` drops `AUTOINCREMENT`, which rewrote `sqlite_sequence` on every
- *     insert (dropping the old table drops its `sqlite_sequence` row). Ids still only grow: a new id is the largest plus one, and actions (and with them
- *     their transitions) are never deleted.
+ *     insert (dropping the old table drops its `sqlite_sequence` row). Ids still only grow: a
+ *     new id is the largest plus one, and actions (and with them their transitions) are never
+ *     deleted.
  *   - `change_records` becomes `WITHOUT ROWID`, stored in its (changeset_id, idx) key: one b-tree,
  *     not a table plus an automatic index.
  *

@@ -101,7 +101,8 @@ const INSERT_KEYED_SQL = insertSql(
   'actions',
   ACTION_COLUMNS,
   1,
-  // Names the partial unique index's predicate (migration 0005): both dialects require it.
+  // Names the predicate of SQLite's partial unique index (migration 0005), which requires it;
+  // PostgreSQL's full index matches it as well.
   'on conflict ("agent_id", "idempotency_key") where "idempotency_key" is not null do nothing returning "id"',
 );
 
